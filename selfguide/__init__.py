@@ -1,0 +1,41 @@
+"""selfguide: Self-Weighted Guidance for diffusion models in JAX.
+
+Train one diffusion model on `z = [x, w(x)]` and sample `p(x) ∝ w(x)^ρ q(x)` by guiding it
+with the gradient of the log of its own denoised weight channel.
+"""
+
+from ._augment import AugmentedData as AugmentedData
+from ._augment import WeightUnits as WeightUnits
+from ._augment import augment as augment
+from ._checkpoint import CheckpointError as CheckpointError
+from ._guidance import AbstractGuidance as AbstractGuidance
+from ._guidance import NoGuidance as NoGuidance
+from ._guidance import Resampling as Resampling
+from ._guidance import SelfWeightedGuidance as SelfWeightedGuidance
+from ._joint import JointModel as JointModel
+from ._loss import diffusion_loss as diffusion_loss
+from ._nn._denoiser import AbstractDenoiser as AbstractDenoiser
+from ._nn._mlp import MLPDenoiser as MLPDenoiser
+from ._nn._resnet import ResNetDenoiser as ResNetDenoiser
+from ._nn._resnet import ResidualBlock as ResidualBlock
+from ._nn._resnet import WeightHead as WeightHead
+from ._nn._time_embedding import FourierTimeEmbedding as FourierTimeEmbedding
+from ._sample import Samples as Samples
+from ._sample import sample as sample
+from ._sampler._base import AbstractSampler as AbstractSampler
+from ._sampler._ddim import DDIMSampler as DDIMSampler
+from ._sampler._ddpm import DDPMSampler as DDPMSampler
+from ._sampler._ode import ODESampler as ODESampler
+from ._schedule import AbstractSchedule as AbstractSchedule
+from ._schedule import CosineSchedule as CosineSchedule
+from ._schedule import LinearVPSchedule as LinearVPSchedule
+from ._schedule import VPSchedule as VPSchedule
+from ._train import TrainingHistory as TrainingHistory
+from ._train import TrainResult as TrainResult
+from ._train import TrainState as TrainState
+from ._train import default_optimizer as default_optimizer
+from ._train import fit as fit
+from ._train import load_model as load_model
+from ._train import train as train
+
+__version__ = "0.1.0"

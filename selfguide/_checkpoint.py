@@ -1,0 +1,125 @@
+"""Checkpoints: one versioned file, written atomically, holding what resumes or samples."""
+
+import hashlib
+import io
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import equinox as eqx
+import jax
+
+MAGIC = b"SELFGUIDE-CKPT\n"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read: missing, corrupt, wrong version or wrong shape."""
+
+
+def _serialise(tree) -> bytes:
+    buffer = io.BytesIO()
+    eqx.tree_serialise_leaves(buffer, tree)
+    return buffer.getvalue()
+
+
+def write_checkpoint(path: str | os.PathLike, header: dict[str, Any], segments: dict) -> Path:
+    """Write `segments` (name → PyTree) and a JSON `header` to `path`, atomically.
+
+    The file is `MAGIC`, a length-prefixed JSON header (format version, segment sizes and
+    SHA-256 digests, the caller's metadata), then each segment's serialised leaves. It is
+    written to a temporary file in the same folder, flushed to disk, and renamed over `path`,
+    so a crash leaves either the old checkpoint or the new one, never a torn file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blobs = {name: _serialise(tree) for name, tree in segments.items()}
+    full_header = {
+        "format": "selfguide.checkpoint",
+        "version": FORMAT_VERSION,
+        "segments": [
+            {"name": n, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+            for n, b in blobs.items()
+        ],
+        **header,
+    }
+    head = json.dumps(full_header, sort_keys=True).encode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC)
+            f.write(struct.pack("<Q", len(head)))
+            f.write(head)
+            for blob in blobs.values():
+                f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        os.fsync(dir_fd)
+        os.close(dir_fd)
+    except OSError:
+        pass
+    return path
+
+
+def read_header(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Read and verify a checkpoint: its header and each segment's raw bytes."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist.")
+    data = path.read_bytes()
+    if not data.startswith(MAGIC):
+        raise CheckpointError(
+            f"{path} is not a selfguide checkpoint (bad magic bytes); it may be corrupt or "
+            "another format."
+        )
+    offset = len(MAGIC)
+    try:
+        (head_len,) = struct.unpack_from("<Q", data, offset)
+        header = json.loads(data[offset + 8 : offset + 8 + head_len])
+    except (struct.error, ValueError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"checkpoint {path} is corrupt: unreadable header ({err}).") from err
+    version = header.get("version")
+    if header.get("format") != "selfguide.checkpoint" or version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint {path} has format version {version!r}; this selfguide reads version "
+            f"{FORMAT_VERSION}. Re-train, or load it with the selfguide release that wrote it."
+        )
+    offset += 8 + head_len
+    blobs = {}
+    for seg in header["segments"]:
+        blob = data[offset : offset + seg["size"]]
+        if len(blob) != seg["size"] or hashlib.sha256(blob).hexdigest() != seg["sha256"]:
+            raise CheckpointError(
+                f"checkpoint {path} is corrupt: segment {seg['name']!r} is truncated or altered "
+                "(checksum mismatch). Use an earlier checkpoint or re-train."
+            )
+        blobs[seg["name"]] = blob
+        offset += seg["size"]
+    return header, blobs
+
+
+def restore_segment(path: str | os.PathLike, blob: bytes, like, name: str):
+    """Deserialise one segment into the structure of `like`, with a clear error on mismatch."""
+    try:
+        return eqx.tree_deserialise_leaves(io.BytesIO(blob), like)
+    except Exception as err:  # equinox raises several types on a shape/structure mismatch
+        raise CheckpointError(
+            f"checkpoint {path}: segment {name!r} does not match the expected structure "
+            f"({type(err).__name__}: {err}). Was it written for a different model configuration?"
+        ) from err
+
+
+def tree_fingerprint(tree) -> str:
+    """A short stable digest of a PyTree's array contents (e.g. a PRNG key)."""
+    leaves = [jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x
+              for x in jax.tree.leaves(tree)]
+    return hashlib.sha256(_serialise(leaves)).hexdigest()[:16]

@@ -1,0 +1,96 @@
+"""A plain MLP ε-network, optionally with an early weight head."""
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+from jaxtyping import Array, Float
+
+from .._custom_types import PRNGKey
+from ._denoiser import AbstractDenoiser
+from ._inputs import check_dims, check_head_at, join_inputs
+from ._time_embedding import FourierTimeEmbedding
+
+
+class MLPDenoiser(AbstractDenoiser):
+    """An MLP ε-network: `[z_t, cond, time-embedding]` → `depth` hidden layers → `Dense`.
+
+    With `weight_head_at = k` (`1 ≤ k ≤ depth`) the weight channels are read by a linear layer
+    from the activations of hidden layer `k`, so guidance differentiates only through the first
+    `k` layers.
+
+    **Arguments:**
+
+    - `data_dim`, `weight_dim`, `cond_dim`: sizes of `x`, `w` and the conditioning (`0` = none).
+    - `width` (256), `depth` (4): hidden layers. The SWG toys use 6 layers of 512 with GELU.
+    - `weight_head_at`: `None` or a hidden-layer index in `[1, depth]`.
+    - `time_features` (64), `time_dim` (128): the Fourier time embedding.
+    - `activation`: default `jax.nn.gelu`.
+    - `key`: initialisation key.
+    """
+
+    data_dim: int = eqx.field(static=True)
+    weight_dim: int = eqx.field(static=True)
+    cond_dim: int = eqx.field(static=True)
+    weight_head_at: int | None = eqx.field(static=True)
+    time_embedding: FourierTimeEmbedding
+    layers: tuple[eqx.nn.Linear, ...]
+    out: eqx.nn.Linear
+    weight_head: eqx.nn.Linear | None
+    activation: Callable
+
+    def __init__(
+        self,
+        data_dim: int,
+        weight_dim: int = 1,
+        cond_dim: int = 0,
+        *,
+        width: int = 256,
+        depth: int = 4,
+        weight_head_at: int | None = None,
+        time_features: int = 64,
+        time_dim: int = 128,
+        activation: Callable = jax.nn.gelu,
+        key: PRNGKey,
+    ):
+        check_dims("MLPDenoiser", data_dim, weight_dim, cond_dim)
+        if depth < 1:
+            raise ValueError(f"MLPDenoiser: depth must be >= 1, got {depth}.")
+        check_head_at("MLPDenoiser", weight_head_at, depth, first=1)
+        tkey, okey, hkey, *lkeys = jr.split(key, 3 + depth)
+        self.data_dim, self.weight_dim, self.cond_dim = data_dim, weight_dim, cond_dim
+        self.weight_head_at = weight_head_at
+        self.time_embedding = FourierTimeEmbedding(time_features, time_dim, time_dim, key=tkey)
+        total = data_dim + weight_dim
+        sizes = [total + cond_dim + time_dim] + [width] * depth
+        self.layers = tuple(
+            eqx.nn.Linear(i, o, key=k) for i, o, k in zip(sizes[:-1], sizes[1:], lkeys, strict=True)
+        )
+        self.out = eqx.nn.Linear(width, total if weight_head_at is None else data_dim, key=okey)
+        self.weight_head = (
+            None if weight_head_at is None else eqx.nn.Linear(width, weight_dim, key=hkey)
+        )
+        self.activation = activation
+
+    def __call__(
+        self,
+        z: Float[Array, " D"],
+        t: Float[Array, ""],
+        cond: Float[Array, " c"] | None = None,
+        *,
+        key: PRNGKey | None = None,
+    ) -> Float[Array, " D"]:
+        del key  # no dropout
+        h = join_inputs(
+            "MLPDenoiser", z, self.time_embedding(t), cond,
+            self.data_dim + self.weight_dim, self.cond_dim,
+        )
+        eps_w = None
+        for i, layer in enumerate(self.layers, start=1):
+            h = self.activation(layer(h))
+            if self.weight_head is not None and i == self.weight_head_at:
+                eps_w = self.weight_head(h)
+        out = self.out(h)
+        return out if eps_w is None else jnp.concatenate([out, eps_w])

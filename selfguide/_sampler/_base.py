@@ -1,0 +1,61 @@
+"""The sampler interface and per-step clipping of the iterate."""
+
+import abc
+from collections.abc import Callable
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._custom_types import PRNGKey
+from .._schedule import AbstractSchedule
+
+EpsFn = Callable[[Float[Array, " D"], Float[Array, ""]], Float[Array, " D"]]
+"""`eps_fn(z, t) -> ε̃`: the (guided) noise prediction for one example."""
+
+Range = tuple[float, float] | None
+
+
+def _check_range(caller: str, name: str, value: Range) -> None:
+    if value is None:
+        return
+    if len(value) != 2 or not value[0] < value[1]:
+        raise ValueError(f"{caller}: {name} must be None or (low, high) with low < high, got {value}.")
+
+
+class AbstractSampler(eqx.Module):
+    """Runs the reverse process for one example from `z_init ~ N(0, I)` to `z_0`.
+
+    `__call__(eps_fn, schedule, z_init, key=...)`, where `eps_fn(z, t)` is the guided noise
+    prediction; batch with `jax.vmap`.
+    """
+
+    @abc.abstractmethod
+    def __call__(
+        self,
+        eps_fn: EpsFn,
+        schedule: AbstractSchedule,
+        z_init: Float[Array, " D"],
+        *,
+        key: PRNGKey,
+        data_dim: int,
+    ) -> Float[Array, " D"]:
+        """Denoise `z_init` into a sample."""
+
+    def validate(self, schedule: AbstractSchedule) -> None:
+        """Check the sampler against the schedule before tracing."""
+
+
+class ClippingSampler(AbstractSampler):
+    """A sampler that may clip the iterate's data and weight channels after every step."""
+
+    clip_data: eqx.AbstractVar[Range]
+    clip_weight: eqx.AbstractVar[Range]
+
+    def clip(self, z: Float[Array, " D"], data_dim: int) -> Float[Array, " D"]:
+        x, w = z[:data_dim], z[data_dim:]
+        if self.clip_data is not None:
+            x = jnp.clip(x, *self.clip_data)
+        if self.clip_weight is not None:
+            w = jnp.clip(w, *self.clip_weight)
+        return jnp.concatenate([x, w])

@@ -1,0 +1,325 @@
+"""Training: the ε-loss over `[x, w]`, in jitted chunks of scanned steps, with EMA."""
+
+import dataclasses
+import time
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+
+from ._augment import AugmentedData
+from ._checkpoint import CheckpointError, read_header, restore_segment, tree_fingerprint, write_checkpoint
+from ._custom_types import PRNGKey
+from ._joint import JointModel
+from ._loss import diffusion_loss
+from ._nn._config import network_config
+from ._schedule import AbstractSchedule
+
+
+class TrainState(eqx.Module):
+    """Everything training carries from step to step."""
+
+    network: eqx.Module
+    ema: eqx.Module
+    opt_state: PyTree
+    step: Int[Array, ""]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingHistory:
+    """Per-chunk means of the losses: `step` (steps done at the chunk's end), `loss`,
+    `data_loss` and `weight_loss` (per-channel MSE of ε), and wall-clock `seconds`."""
+
+    step: np.ndarray
+    loss: np.ndarray
+    data_loss: np.ndarray
+    weight_loss: np.ndarray
+    seconds: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What [`train`][selfguide.train] returns: the sampling-ready EMA `model`, the full
+    `state` (to continue training) and the `history`."""
+
+    model: JointModel
+    state: TrainState
+    history: TrainingHistory
+
+
+def default_optimizer(steps: int, learning_rate: float = 3e-4) -> optax.GradientTransformation:
+    """AdamW at `learning_rate` with cosine decay to zero over `steps` (the reference)."""
+    return optax.adamw(optax.cosine_decay_schedule(learning_rate, max(steps, 1)))
+
+
+def ema_update(ema, network, step: Int[Array, ""], decay: float):
+    """`ema ← ema + (1 − d)(θ − ema)`, `d = min(decay, (1 + step)/(10 + step))` (warm-up)."""
+    d = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+    params = eqx.filter(network, eqx.is_inexact_array)
+    return jax.tree.map(
+        lambda e, p: e if p is None else e + (1 - d) * (p - e),
+        ema,
+        params,
+        is_leaf=lambda x: x is None,
+    )
+
+
+@eqx.filter_jit(donate="all-except-first")
+def _run_chunk(
+    data: tuple[Float[Array, "N D"], Float[Array, "N c"] | None, Float[Array, " D"], PRNGKey],
+    state: TrainState,
+    static: tuple,
+    num_steps: int,
+):
+    """Run `num_steps` training steps in one scan; `state` is donated, `data` is not."""
+    z, cond, loss_weights, key = data
+    schedule, optimizer, batch_size, data_dim, ema_decay = static
+
+    dynamic, frozen = eqx.partition(state, eqx.is_array)
+
+    def step(dynamic, _):
+        state = eqx.combine(dynamic, frozen)
+        k_batch, k_loss = jr.split(jr.fold_in(key, state.step))
+        idx = jr.randint(k_batch, (batch_size,), 0, z.shape[0])
+        batch_cond = None if cond is None else cond[idx]
+        params, rest = eqx.partition(state.network, eqx.is_inexact_array)
+
+        def loss_fn(p):
+            return diffusion_loss(
+                eqx.combine(p, rest), schedule, z[idx], batch_cond, loss_weights, data_dim,
+                key=k_loss,
+            )
+
+        (loss, (dl, wl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        updates, opt_state = optimizer.update(grads, state.opt_state, params)
+        network = eqx.combine(optax.apply_updates(params, updates), rest)
+        ema = ema_update(state.ema, network, state.step, ema_decay)
+        new = TrainState(network, ema, opt_state, state.step + 1)
+        return eqx.filter(new, eqx.is_array), jnp.stack([loss, dl, wl])
+
+    dynamic, losses = jax.lax.scan(step, dynamic, None, length=num_steps)
+    return eqx.combine(dynamic, frozen), losses
+
+
+def _check_inputs(network, data: AugmentedData, cond, loss_weights, steps, batch_size):
+    if not isinstance(data, AugmentedData):
+        raise TypeError(
+            f"fit: `data` must come from selfguide.augment(x, w), got {type(data).__name__}."
+        )
+    for name in ("data_dim", "weight_dim"):
+        have = getattr(network, name, getattr(data, name))
+        if have != getattr(data, name):
+            raise ValueError(
+                f"fit: the network has {name}={have} but the data has {getattr(data, name)}."
+            )
+    cond_dim = getattr(network, "cond_dim", None if cond is None else np.shape(cond)[-1])
+    if cond is None:
+        if cond_dim:
+            raise ValueError(
+                f"fit: the network takes a conditioning vector of size {cond_dim}; pass "
+                f"cond=... of shape (N, {cond_dim}) aligned with the data."
+            )
+        cond_arr, cond_dim = None, 0
+    else:
+        cond_arr = jnp.asarray(cond, dtype=jnp.float32)
+        if cond_arr.ndim != 2 or cond_arr.shape[0] != len(data):
+            raise ValueError(
+                f"fit: `cond` must have shape (N, c) with N = {len(data)} (one row per data "
+                f"point), got {cond_arr.shape}."
+            )
+        if cond_arr.shape[1] != cond_dim:
+            raise ValueError(
+                f"fit: the network expects conditioning vectors of size {cond_dim}, "
+                f"got {cond_arr.shape[1]}."
+            )
+        if not bool(jnp.all(jnp.isfinite(cond_arr))):
+            raise ValueError("fit: `cond` has non-finite values; drop or repair those rows.")
+    total = data.data_dim + data.weight_dim
+    if loss_weights is None:
+        lw = jnp.ones((total,))
+    else:
+        lw = jnp.asarray(loss_weights, dtype=jnp.float32)
+        if lw.shape != (total,) or bool(jnp.any(lw < 0)):
+            raise ValueError(
+                f"fit: loss_weights must be {total} non-negative numbers (one per data and "
+                f"weight channel), got {np.asarray(lw)}."
+            )
+    if steps < 0 or batch_size < 1:
+        raise ValueError(f"fit: need steps >= 0 and batch_size >= 1, got {steps}, {batch_size}.")
+    return cond_arr, cond_dim, lw
+
+
+def train(
+    network: eqx.Module,
+    data: AugmentedData,
+    *,
+    schedule: AbstractSchedule,
+    steps: int,
+    key: PRNGKey,
+    cond: Float[ArrayLike, "N c"] | None = None,
+    batch_size: int = 256,
+    optimizer: optax.GradientTransformation | None = None,
+    loss_weights: Float[ArrayLike, " D"] | None = None,
+    ema_decay: float = 0.999,
+    steps_per_chunk: int = 1000,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = True,
+    progress: bool = True,
+) -> TrainResult:
+    """Train a joint ε-model on augmented data; the full-control version of [`fit`][selfguide.fit].
+
+    Each chunk of `steps_per_chunk` steps is one jitted `lax.scan`; batches are drawn on
+    device, step `k` uses the key `fold_in(key, k)` (so chunking and resuming do not change
+    the result), and the EMA of the parameters is updated inside the step.
+
+    **Arguments:**
+
+    - `network`: an ε-network (e.g. [`ResNetDenoiser`][selfguide.ResNetDenoiser]).
+    - `data`: from [`augment`][selfguide.augment].
+    - `schedule`: the noise schedule (sampling must use the same).
+    - `steps`: total optimisation steps.
+    - `key`: PRNG key for batches, times, noise and dropout.
+    - `cond`: conditioning vectors `(N, c)` aligned with the data, if the network takes them.
+    - `batch_size`: examples per step (drawn with replacement).
+    - `optimizer`: any optax optimiser; default AdamW 3e-4 with cosine decay over `steps`.
+    - `loss_weights`: per-channel weights of the squared error (default all ones; the
+        reference toys weight the weight channel ×2).
+    - `ema_decay`: EMA decay per step (the reference 0.999), with a warm-up.
+    - `steps_per_chunk`: steps per compiled chunk (the progress bar updates per chunk).
+    - `checkpoint`: file to save to after every `checkpoint_every` chunks and at the end.
+    - `resume`: if `checkpoint` exists, continue from it (must have the same key).
+    - `progress`: draw a progress bar with the data and weight losses.
+
+    **Returns:** a [`TrainResult`][selfguide.TrainResult].
+    """
+    cond_arr, cond_dim, lw = _check_inputs(network, data, cond, loss_weights, steps, batch_size)
+    if steps_per_chunk < 1 or checkpoint_every < 1:
+        raise ValueError("fit: steps_per_chunk and checkpoint_every must be >= 1.")
+    optimizer = default_optimizer(steps) if optimizer is None else optimizer
+    params = eqx.filter(network, eqx.is_inexact_array)
+    ema = jax.tree.map(jnp.copy, params)  # distinct buffers: the state is donated
+    state = TrainState(network, ema, optimizer.init(params), jnp.asarray(0, dtype=jnp.int32))
+    meta = {
+        "steps": steps, "batch_size": batch_size, "data_dim": data.data_dim,
+        "weight_dim": data.weight_dim, "cond_dim": cond_dim,
+        "num_examples": len(data), "key": tree_fingerprint(key),
+        "network": network_config(network),
+        "units_scale": np.asarray(data.units.scale).tolist(),
+    }
+    history: list[tuple] = []
+    if checkpoint is not None and resume and Path(checkpoint).exists():
+        state, history = _resume(checkpoint, state, meta)
+    static = (schedule, optimizer, batch_size, data.data_dim, ema_decay)
+    bundle = (data.z, cond_arr, lw, key)
+    done = int(state.step)
+    bar = _progress(progress, steps, done)
+    chunks_since_save = 0
+    while done < steps:
+        n = min(steps_per_chunk, steps - done)
+        start = time.perf_counter()
+        state, losses = _run_chunk(bundle, state, static, n)
+        means = np.asarray(jnp.mean(losses, axis=0))
+        done += n
+        history.append((done, *means.tolist(), time.perf_counter() - start))
+        if bar is not None:
+            bar.update(n)
+            bar.set_postfix(data=f"{means[1]:.4f}", weight=f"{means[2]:.4f}")
+        chunks_since_save += 1
+        if checkpoint is not None and (chunks_since_save >= checkpoint_every or done >= steps):
+            save_training(checkpoint, state, data, meta, history)
+            chunks_since_save = 0
+    if bar is not None:
+        bar.close()
+    model = JointModel(
+        eqx.combine(state.ema, state.network), data.data_dim, data.weight_dim, cond_dim,
+        data.units,
+    )
+    cols = list(zip(*history, strict=True)) if history else [[]] * 5
+    hist = TrainingHistory(*(np.asarray(c) for c in cols))
+    return TrainResult(model, state, hist)
+
+
+def fit(network: eqx.Module, data: AugmentedData, **kwargs) -> JointModel:
+    """Train a joint ε-model over `[x, w]` and return its EMA, ready for sampling.
+
+    Takes the same arguments as [`train`][selfguide.train] and returns its `.model`.
+
+    ```python
+    z = sg.augment(x, w, rescale=True)
+    net = sg.ResNetDenoiser(data_dim=2, key=jr.key(0))
+    model = sg.fit(net, z, schedule=sg.VPSchedule(15), steps=20_000, key=jr.key(1))
+    ```
+    """
+    return train(network, data, **kwargs).model
+
+
+def _progress(enabled: bool, total: int, initial: int):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="fit", unit="step", dynamic_ncols=True)
+
+
+def save_training(path, state: TrainState, data: AugmentedData, meta: dict, history) -> Path:
+    """Write the training state, its EMA model and history to one checkpoint file."""
+    header = {"kind": "training", "meta": meta, "history": [list(h) for h in history],
+              "step": int(state.step)}
+    ema_model = eqx.combine(state.ema, state.network)
+    return write_checkpoint(
+        path, header, {"model": (ema_model, data.units), "state": state}
+    )
+
+
+def _resume(path, like: TrainState, meta: dict):
+    header, blobs = read_header(path)
+    if header.get("kind") != "training":
+        raise CheckpointError(f"checkpoint {path} holds no training state; cannot resume from it.")
+    saved = header["meta"]
+    for name in ("steps", "batch_size", "data_dim", "weight_dim", "cond_dim", "num_examples",
+                 "network"):
+        if saved.get(name) != meta[name]:
+            raise CheckpointError(
+                f"cannot resume from {path}: it was written with {name}={saved.get(name)!r}, "
+                f"this run has {name}={meta[name]!r}. Use a new checkpoint path or resume=False."
+            )
+    if saved["key"] != meta["key"]:
+        raise CheckpointError(
+            f"cannot resume from {path}: it was written with a different PRNG key, so the "
+            "continued run would not match an uninterrupted one. Pass the original key, "
+            "or a new checkpoint path."
+        )
+    state = restore_segment(path, blobs["state"], like, "state")
+    return state, [tuple(h) for h in header["history"]]
+
+
+def load_model(path: str | Path, like: eqx.Module | None = None) -> JointModel:
+    """Load the sampling-ready (EMA) [`JointModel`][selfguide.JointModel] from a checkpoint.
+
+    Built-in networks are rebuilt from the configuration stored in the file; for a custom
+    network pass `like`, a network of the same structure (e.g. freshly initialised).
+    """
+    from ._augment import WeightUnits
+    from ._nn._config import build_network
+
+    header, blobs = read_header(path)
+    meta = header.get("meta", {})
+    if like is None:
+        if meta.get("network") is None:
+            raise CheckpointError(
+                f"checkpoint {path} holds a custom network; pass like=<a network of the same "
+                "structure> to load it."
+            )
+        like = build_network(meta["network"])
+    units = WeightUnits(jnp.ones((meta["weight_dim"],)))
+    network, units = restore_segment(path, blobs["model"], (like, units), "model")
+    return JointModel(network, meta["data_dim"], meta["weight_dim"], meta["cond_dim"], units)

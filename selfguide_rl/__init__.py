@@ -1,0 +1,1 @@
+"""selfguide_rl: offline reinforcement learning with self-weighted guidance."""
