@@ -14,7 +14,14 @@ from ._guidance import Resampling as Resampling
 from ._guidance import SelfWeightedGuidance as SelfWeightedGuidance
 from ._joint import JointModel as JointModel
 from ._loss import diffusion_loss as diffusion_loss
+from ._metrics import NoiseFloor as NoiseFloor
+from ._metrics import mmd2 as mmd2
+from ._metrics import noise_floor as noise_floor
+from ._metrics import occupancy_tv as occupancy_tv
+from ._metrics import sliced_wasserstein as sliced_wasserstein
+from ._metrics import wasserstein_1d as wasserstein_1d
 from ._nn._denoiser import AbstractDenoiser as AbstractDenoiser
+from ._oracle import GaussianMixtureOracle as GaussianMixtureOracle
 from ._nn._mlp import MLPDenoiser as MLPDenoiser
 from ._nn._resnet import ResNetDenoiser as ResNetDenoiser
 from ._nn._resnet import ResidualBlock as ResidualBlock
@@ -37,5 +44,7 @@ from ._train import default_optimizer as default_optimizer
 from ._train import fit as fit
 from ._train import load_model as load_model
 from ._train import train as train
+
+from . import toys as toys
 
 __version__ = "0.1.0"

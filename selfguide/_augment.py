@@ -15,11 +15,11 @@ class WeightUnits(eqx.Module):
 
     scale: Float[Array, " K"]
 
-    def to_model(self, w: Float[Array, "*batch K"]) -> Float[Array, "*batch K"]:
-        return w / self.scale
+    def to_model(self, w: Float[ArrayLike, "*batch K"]) -> Float[Array, "*batch K"]:
+        return jnp.asarray(w) / self.scale
 
-    def to_user(self, w: Float[Array, "*batch K"]) -> Float[Array, "*batch K"]:
-        return w * self.scale
+    def to_user(self, w: Float[ArrayLike, "*batch K"]) -> Float[Array, "*batch K"]:
+        return jnp.asarray(w) * self.scale
 
     @classmethod
     def identity(cls, weight_dim: int) -> "WeightUnits":
@@ -62,8 +62,8 @@ def _as_numpy(name: str, value: ArrayLike) -> np.ndarray:
 
 
 def augment(
-    x: Float[ArrayLike, "N d"],
-    w: Float[ArrayLike, " N"] | Float[ArrayLike, "N K"],
+    x: ArrayLike | list,
+    w: ArrayLike | list,
     *,
     rescale: bool = False,
     probabilities: bool = False,

@@ -70,7 +70,7 @@ class NoGuidance(AbstractGuidance):
 
 
 def _channel_mix(
-    caller: str, channel: int | Sequence[float] | ArrayLike
+    caller: str, channel: int | Sequence[float | int] | ArrayLike
 ) -> tuple[int | None, Array | None]:
     if isinstance(channel, (int, np.integer)) and not isinstance(channel, bool):
         return int(channel), None
@@ -136,7 +136,7 @@ class SelfWeightedGuidance(AbstractGuidance):
     def __init__(
         self,
         scale: float | Float[ArrayLike, ""] = 1.0,
-        channel: int | Sequence[float] | Float[ArrayLike, " K"] = 0,
+        channel: int | Sequence[float | int] | Float[ArrayLike, " K"] = 0,
         clip_min: float = 1e-4,
         clip_max: float | None = None,
     ):
@@ -217,7 +217,7 @@ class Resampling(AbstractGuidance):
         select: str = "softmax",
         temperature: float | Float[ArrayLike, ""] = 1.0,
         score: Callable | None = None,
-        channel: int | Sequence[float] | Float[ArrayLike, " K"] = 0,
+        channel: int | Sequence[float | int] | Float[ArrayLike, " K"] = 0,
     ):
         if isinstance(num_candidates, bool) or not isinstance(num_candidates, int):
             raise TypeError(f"Resampling: num_candidates must be an int, got {num_candidates!r}.")

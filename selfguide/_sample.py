@@ -61,7 +61,7 @@ def sample(
     schedule: AbstractSchedule,
     *,
     num: int | None = None,
-    cond: Float[ArrayLike, " c"] | Float[ArrayLike, "B c"] | None = None,
+    cond: ArrayLike | list | None = None,
     guidance: AbstractGuidance | None = None,
     sampler: AbstractSampler | None = None,
     key: PRNGKey,

@@ -112,7 +112,8 @@ def _run_chunk(
 def _check_inputs(network, data: AugmentedData, cond, loss_weights, steps, batch_size):
     if not isinstance(data, AugmentedData):
         raise TypeError(
-            f"fit: `data` must come from selfguide.augment(x, w), got {type(data).__name__}."
+            f"fit: `data` must be an AugmentedData from selfguide.augment(x, w), got "
+            f"{type(data).__name__}."
         )
     for name in ("data_dim", "weight_dim"):
         have = getattr(network, name, getattr(data, name))
@@ -164,10 +165,10 @@ def train(
     schedule: AbstractSchedule,
     steps: int,
     key: PRNGKey,
-    cond: Float[ArrayLike, "N c"] | None = None,
+    cond: ArrayLike | list | None = None,
     batch_size: int = 256,
     optimizer: optax.GradientTransformation | None = None,
-    loss_weights: Float[ArrayLike, " D"] | None = None,
+    loss_weights: ArrayLike | list | None = None,
     ema_decay: float = 0.999,
     steps_per_chunk: int = 1000,
     checkpoint: str | Path | None = None,

@@ -20,6 +20,8 @@ def _activation_name(fn) -> str | None:
 
 def network_config(network) -> dict[str, Any] | None:
     """Constructor arguments of a built-in network, or `None` for other modules."""
+    if type(network) not in (ResNetDenoiser, MLPDenoiser):
+        return None
     dims = {"data_dim": network.data_dim, "weight_dim": network.weight_dim,
             "cond_dim": network.cond_dim}
     activation = _activation_name(getattr(network, "activation", None))

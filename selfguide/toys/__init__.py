@@ -1,0 +1,27 @@
+"""2-D energy toys with exact ground truth.
+
+The six datasets of the CEP paper (Lu et al., 2023, "Contrastive Energy Prediction for Exact
+Energy-Guided Diffusion Sampling in Offline Reinforcement Learning"), each a sampler of `q`
+with an energy `e(x) ∈ [0, 1]`; exact draws and closed-form mode masses of the tilted target
+`p_β(x) ∝ q(x) exp(β e(x))`; and metrics reported next to their noise floors.
+"""
+
+from .._metrics import NoiseFloor as NoiseFloor
+from .._metrics import mmd2 as mmd2
+from .._metrics import noise_floor as noise_floor
+from .._metrics import occupancy_tv as occupancy_tv
+from .._metrics import sliced_wasserstein as sliced_wasserstein
+from .._metrics import wasserstein_1d as wasserstein_1d
+from ._beta import BetaRangeWarning as BetaRangeWarning
+from ._beta import check_beta as check_beta
+from ._datasets import DATASETS as DATASETS
+from ._datasets import energy as energy
+from ._datasets import get_toy as get_toy
+from ._datasets import mode_of as mode_of
+from ._datasets import sample_q as sample_q
+from ._datasets import weight as weight
+from ._evaluate import MetricReport as MetricReport
+from ._evaluate import evaluate as evaluate
+from ._ground_truth import mode_weights as mode_weights
+from ._ground_truth import sample_target as sample_target
+from ._toy import Toy as Toy

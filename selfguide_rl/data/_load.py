@@ -1,0 +1,38 @@
+"""One entry point for every dataset source: a Minari id or a D4RL HDF5 file."""
+
+from pathlib import Path
+
+from ._d4rl_hdf5 import load_d4rl_hdf5
+from ._minari import load_minari
+from ._tasks import TaskInfo
+from ._transitions import Transitions
+
+
+def load_dataset(
+    source: str | Path, *, download: bool = False, dataset_id: str | None = None
+) -> tuple[Transitions, TaskInfo | None]:
+    """Load a dataset from a Minari id or a D4RL HDF5 file.
+
+    A `Path`, or a string ending in `.hdf5`/`.h5`, is read with
+    [`load_d4rl_hdf5`][selfguide_rl.load_d4rl_hdf5]; anything else is a Minari id for
+    [`load_minari`][selfguide_rl.load_minari].
+
+    **Arguments:**
+
+    - `source`: a Minari id (`"D4RL/door/human-v2"`) or the path of a D4RL HDF5 file.
+    - `download`: for Minari ids, fetch a dataset that is not stored locally.
+    - `dataset_id`: for HDF5 files, the D4RL name (e.g. `"door-human-v0"`) when the file
+      name does not tell.
+
+    **Returns:**
+
+    `(transitions, task)`; `task` is `None` only for an HDF5 file of unknown name.
+    """
+    if isinstance(source, Path) or str(source).endswith((".hdf5", ".h5")):
+        return load_d4rl_hdf5(source, dataset_id=dataset_id)
+    if dataset_id is not None:
+        raise ValueError(
+            f"load_dataset: dataset_id={dataset_id!r} only applies to HDF5 files, but "
+            f"{source!r} is a Minari id. Drop the dataset_id argument."
+        )
+    return load_minari(source, download=download)

@@ -1,0 +1,224 @@
+"""Self-weighted guidance against exact tilted targets.
+
+The oracle's weight channel makes the model's Tweedie estimate `ŵ_0` equal the exact
+`E[exp(bᵀx_0) | x_t]`, so guidance at ρ = 1 must sample `exp(bᵀx) q(x)` exactly: a Gaussian
+mixture whose component k moves to `μ_k + s_k² b` with weight `∝ π_k exp(bᵀμ_k + ½ s_k² |b|²)`.
+"""
+
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import selfguide as sg
+from selfguide import _sample
+
+from .oracles import nearest_mode, oracle
+
+N = 4000
+SCHEDULE = sg.VPSchedule(num_steps=100, beta_max=20.0)
+CONT = sg.LinearVPSchedule(beta_max=20.0)
+MEANS = [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]]
+STDS = [0.5, 0.5, 0.4]
+PROBS = [0.45, 0.45, 0.1]
+TILTS = [[0.5, 0.0], [0.0, 0.8]]
+
+
+def _model(schedule):
+    return sg.JointModel(oracle(MEANS, STDS, PROBS, TILTS, schedule), 2, 2)
+
+
+def _check_target(x, target_means, target_probs, *, atol_p=0.025, atol_mu=0.06):
+    means = np.asarray(MEANS)
+    modes = nearest_mode(x, means)
+    freq = np.bincount(modes, minlength=len(means)) / len(x)
+    m = len(means)
+    # The exact tilted mixture has one (shifted) copy of each component per term; sum them.
+    probs = target_probs.reshape(-1, m).sum(0)
+    np.testing.assert_allclose(freq, probs, atol=atol_p)
+    for k in range(m):
+        if probs[k] > 0.2:
+            expected = (target_probs.reshape(-1, m)[:, k, None] * target_means.reshape(-1, m, 2)[:, k]
+                        ).sum(0) / probs[k]
+            np.testing.assert_allclose(x[modes == k].mean(0), expected, atol=atol_mu)
+
+
+@pytest.mark.parametrize(
+    ("sampler", "schedule"),
+    [
+        (sg.DDPMSampler(), SCHEDULE),
+        (sg.DDIMSampler(), SCHEDULE),
+        (sg.ODESampler(), CONT),
+        (sg.ODESampler(dfx.Heun(), dfx.ConstantStepSize(), num_steps=100), CONT),
+    ],
+    ids=["ddpm", "ddim", "ode-tsit5", "ode-heun"],
+)
+def test_scale_one_hits_tilted_target(sampler, schedule):
+    model = _model(schedule)
+    s = sg.sample(model, schedule, num=N, guidance=sg.SelfWeightedGuidance(1.0), sampler=sampler,
+                  key=jr.key(0))
+    target_means, _, target_probs = model.network.tilted(1)
+    # Binomial SE of a mode frequency ≤ 0.008 (3 SE = 0.025); mean SE ≈ 0.5/√1500 ≈ 0.013.
+    _check_target(np.asarray(s.x), target_means, target_probs)
+
+
+def test_scale_two_on_gaussian_is_exact():
+    """For one Gaussian, ∇log E[w|x_t] is linear, so ρ = 2 gives exactly w² q."""
+    g = sg.JointModel(oracle([[0.0, 0.0]], [0.8], [1.0], [[0.5, -0.25]], SCHEDULE), 2, 1)
+    s = sg.sample(g, SCHEDULE, num=N, guidance=sg.SelfWeightedGuidance(2.0), key=jr.key(1))
+    # w² q = N(2 s² b, s²): mean (0.64, -0.32); 5 SE = 5·0.8/√4000 ≈ 0.063.
+    np.testing.assert_allclose(np.asarray(s.x).mean(0), [0.64, -0.32], atol=0.065)
+    np.testing.assert_allclose(np.asarray(s.x).std(0), [0.8, 0.8], atol=0.04)
+
+
+def test_scale_two_on_mixture_sharpens_toward_w_squared():
+    """On a mixture, ρ = 2 follows the guided score, not E[w²|x_t]: close to w² q, not equal."""
+    model = _model(SCHEDULE)
+    s = sg.sample(model, SCHEDULE, num=N, guidance=sg.SelfWeightedGuidance(2.0), key=jr.key(2))
+    _, _, p2 = model.network.tilted(2)
+    _, _, p1 = model.network.tilted(1)
+    freq = np.bincount(nearest_mode(np.asarray(s.x), np.asarray(MEANS)), minlength=3) / N
+    right2, right1 = p2.reshape(-1, 3).sum(0)[1], p1.reshape(-1, 3).sum(0)[1]
+    assert right1 + 0.03 < freq[1]  # sharper than ρ = 1
+    assert abs(freq[1] - right2) < 0.03  # and within 0.03 of w² q
+
+
+def test_channel_mix_hits_mixture_of_tilts():
+    model = _model(SCHEDULE)
+    mix = np.array([0.3, 0.7])
+    guidance = sg.SelfWeightedGuidance(1.0, channel=mix)
+    s = sg.sample(model, SCHEDULE, num=N, guidance=guidance, key=jr.key(3))
+    target_means, _, target_probs = model.network.tilted(1, mix=mix)
+    _check_target(np.asarray(s.x), target_means, target_probs)
+
+
+def test_second_channel():
+    model = _model(SCHEDULE)
+    s = sg.sample(model, SCHEDULE, num=N, guidance=sg.SelfWeightedGuidance(1.0, channel=1),
+                  key=jr.key(4))
+    target_means, _, target_probs = model.network.tilted(1, mix=[0.0, 1.0])
+    _check_target(np.asarray(s.x), target_means, target_probs)
+
+
+def test_guided_weight_channel_reports_user_units():
+    network = oracle(MEANS, STDS, PROBS, TILTS, SCHEDULE)
+    scale = jnp.asarray([10.0, 0.5])
+    model = sg.JointModel(network, 2, 2, units=sg.WeightUnits(scale))
+    s = sg.sample(model, SCHEDULE, num=500, key=jr.key(5))
+    w_model = np.exp(np.asarray(s.x) @ np.asarray(TILTS).T)  # w(x) at the sample, model units
+    np.testing.assert_allclose(np.median(np.asarray(s.w) / w_model, axis=0), scale, rtol=0.05)
+
+
+def test_scale_change_does_not_recompile():
+    model = _model(SCHEDULE)
+    sampler = sg.DDPMSampler(num_steps=10)
+    sg.sample(model, SCHEDULE, num=8, guidance=sg.SelfWeightedGuidance(1.0), sampler=sampler,
+              key=jr.key(0))
+    before = _sample._TRACES["sample"]
+    for scale in [0.0, 2.5, 7.0]:
+        sg.sample(model, SCHEDULE, num=8, guidance=sg.SelfWeightedGuidance(scale),
+                  sampler=sg.DDPMSampler(num_steps=10, temperature=scale / 7), key=jr.key(1))
+    assert _sample._TRACES["sample"] == before
+
+
+def test_jit_matches_no_jit():
+    model = _model(SCHEDULE)
+    kw = dict(num=4, guidance=sg.SelfWeightedGuidance(1.5), sampler=sg.DDPMSampler(num_steps=5),
+              key=jr.key(7))
+    jitted = sg.sample(model, SCHEDULE, **kw)
+    with jax.disable_jit():
+        eager = sg.sample(model, SCHEDULE, **kw)
+    np.testing.assert_allclose(jitted.x, eager.x, rtol=1e-4, atol=1e-4)
+
+
+def test_same_key_same_samples():
+    model = _model(SCHEDULE)
+    kw = dict(num=16, guidance=sg.SelfWeightedGuidance(1.0), sampler=sg.DDPMSampler(num_steps=10))
+    a = sg.sample(model, SCHEDULE, key=jr.key(3), **kw)
+    b = sg.sample(model, SCHEDULE, key=jr.key(3), **kw)
+    c = sg.sample(model, SCHEDULE, key=jr.key(4), **kw)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.allclose(a.x, c.x)
+
+
+def test_nan_safe_and_clipped_gradient():
+    class Broken(sg.GaussianMixtureOracle):
+        def __call__(self, z, t, cond=None, *, key=None):
+            eps = super().__call__(z, t, cond, key=key)
+            return eps.at[2].set(jnp.nan)  # weight channel prediction is NaN
+
+    net = Broken(*(np.asarray(v, dtype=float) for v in (MEANS, STDS, PROBS, TILTS)), SCHEDULE)
+    model = sg.JointModel(net, 2, 2)
+    guided = sg.SelfWeightedGuidance(3.0)
+    z = jnp.asarray([0.3, -0.2, 0.5, 0.5])
+    eps = guided.eps(model, SCHEDULE, z, jnp.asarray(0.5), None)
+    unguided = model.eps(z, jnp.asarray(0.5), None)
+    assert bool(jnp.all(jnp.isfinite(eps[:2])))
+    np.testing.assert_allclose(eps[:2], unguided[:2])  # NaN gradient replaced by zero
+
+    # Clipping: ŵ_0 far below clip_min gives zero gradient (the clip's flat region).
+    model2 = _model(SCHEDULE)
+    tiny = sg.SelfWeightedGuidance(2.0, clip_min=1e6)
+    eps2 = tiny.eps(model2, SCHEDULE, z, jnp.asarray(0.5), None)
+    np.testing.assert_allclose(eps2, model2.eps(z, jnp.asarray(0.5), None))
+
+
+def test_resampling_argmax_and_importance():
+    model = _model(SCHEDULE)
+    # argmax by a user score: every sample lands in the highest-scoring region.
+    argmax = sg.Resampling(8, select="argmax", score=lambda x, w, c: x[1])
+    s = sg.sample(model, SCHEDULE, num=200, guidance=argmax, sampler=sg.DDPMSampler(num_steps=20),
+                  key=jr.key(0))
+    base = sg.sample(model, SCHEDULE, num=200, sampler=sg.DDPMSampler(num_steps=20), key=jr.key(0))
+    assert float(s.x[:, 1].mean()) > float(base.x[:, 1].mean()) + 0.5
+    # softmax at temperature 1 on the sampled weight: importance resampling q → w q.
+    imp = sg.Resampling(64, select="softmax", channel=0)
+    r = sg.sample(model, SCHEDULE, num=1000, guidance=imp, sampler=sg.DDPMSampler(num_steps=50),
+                  key=jr.key(1))
+    _, _, p1 = model.network.tilted(1)
+    freq = np.bincount(nearest_mode(np.asarray(r.x), np.asarray(MEANS)), minlength=3) / 1000
+    # Self-normalised importance resampling with 64 candidates: bias O(1/64) plus SE 0.01.
+    assert abs(freq[1] - p1.reshape(-1, 3).sum(0)[1]) < 0.05
+
+
+def test_resampling_wraps_guidance_swg_r():
+    model = _model(SCHEDULE)
+    swg_r = sg.Resampling(4, guidance=sg.SelfWeightedGuidance(1.0), select="argmax",
+                          score=lambda x, w, c: -jnp.sum((x - jnp.asarray([2.0, 0.0])) ** 2))
+    s = sg.sample(model, SCHEDULE, num=100, guidance=swg_r, sampler=sg.DDPMSampler(num_steps=20),
+                  key=jr.key(2))
+    assert float(jnp.mean(jnp.linalg.norm(s.x - jnp.asarray([2.0, 0.0]), axis=1))) < 0.6
+
+
+def test_bad_guidance_input():
+    model = _model(SCHEDULE)
+    with pytest.raises(ValueError, match="weight channel 5 does not exist; the model has 2"):
+        sg.sample(model, SCHEDULE, num=2, guidance=sg.SelfWeightedGuidance(1.0, channel=5),
+                  key=jr.key(0))
+    with pytest.raises(ValueError, match=r"one entry per weight channel \(K = 2\)"):
+        sg.sample(model, SCHEDULE, num=2, guidance=sg.SelfWeightedGuidance(1.0, channel=[1.0, 1, 1]),
+                  key=jr.key(0))
+    with pytest.raises(ValueError, match="must be >= 0 and not all zero"):
+        sg.SelfWeightedGuidance(1.0, channel=[0.0, 0.0])
+    with pytest.raises(ValueError, match="scale must be >= 0"):
+        sg.SelfWeightedGuidance(-1.0)
+    with pytest.raises(ValueError, match="num_candidates must be >= 1"):
+        sg.Resampling(0)
+    with pytest.raises(ValueError, match="'argmax' or 'softmax'"):
+        sg.Resampling(4, select="best")
+
+
+def test_bad_sample_input():
+    model = _model(SCHEDULE)
+    with pytest.raises(ValueError, match="say how many samples"):
+        sg.sample(model, SCHEDULE, key=jr.key(0))
+    with pytest.raises(ValueError, match="num must be >= 1"):
+        sg.sample(model, SCHEDULE, num=0, key=jr.key(0))
+    with pytest.raises(ValueError, match=r"takes no conditioning \(cond_dim=0\)"):
+        sg.sample(model, SCHEDULE, num=2, cond=np.ones(3), key=jr.key(0))
+    with pytest.raises(TypeError, match="schedule"):
+        sg.sample(model, "vp", num=2, key=jr.key(0))
+    with pytest.raises(TypeError, match="Wrap it: JointModel"):
+        sg.sample(sg.FourierTimeEmbedding(key=jr.key(0)), SCHEDULE, num=2, key=jr.key(0))

@@ -1,0 +1,193 @@
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+import pytest
+
+import selfguide as sg
+from selfguide import _train
+
+SCHEDULE = sg.VPSchedule(num_steps=15)
+
+
+def _bimodal(n=4000, seed=0):
+    """Modes at ±2 (std 0.3), equally likely; w = 1 on the left, 3 on the right.
+
+    Exact targets for the right-mode mass: q → 0.5, w q → 0.75, w² q → 0.9.
+    """
+    rng = np.random.default_rng(seed)
+    right = rng.integers(0, 2, n)
+    x = np.where(right == 1, 2.0, -2.0)[:, None] + 0.3 * rng.standard_normal((n, 1))
+    return x, np.where(right == 1, 3.0, 1.0)
+
+
+def _small_net(key=0, **kw):
+    return sg.MLPDenoiser(1, 1, width=64, depth=3, key=jr.key(key), **kw)
+
+
+@pytest.fixture(scope="session")
+def trained():
+    x, w = _bimodal()
+    data = sg.augment(x, w, rescale=True)
+    return sg.train(_small_net(), data, schedule=SCHEDULE, steps=3000, batch_size=256,
+                    key=jr.key(1), progress=False)
+
+
+def test_swg_moves_mass_by_the_right_amount(trained):
+    right = {}
+    for scale in [0.0, 1.0, 2.0]:
+        s = sg.sample(trained.model, SCHEDULE, num=4000, guidance=sg.SelfWeightedGuidance(scale),
+                      key=jr.key(2))
+        right[scale] = float(jnp.mean(s.x[:, 0] > 0))
+    # Tolerance 0.05: sampling SE ≈ 0.007, the rest is the error of a 3000-step model
+    # (measured 0.52 / 0.73 / 0.87 against 0.5 / 0.75 / 0.9).
+    assert right[0.0] == pytest.approx(0.5, abs=0.05)
+    assert right[1.0] == pytest.approx(0.75, abs=0.05)
+    assert right[2.0] == pytest.approx(0.9, abs=0.05)
+    assert right[0.0] < right[1.0] < right[2.0]
+
+
+def test_sampled_weights_are_in_user_units(trained):
+    model = trained.model
+    assert float(model.units.scale[0]) == pytest.approx(3.0)  # rescale=True divided by max w
+    s = sg.sample(model, SCHEDULE, num=2000, key=jr.key(3))
+    raw = sg.sample(sg.JointModel(model.network, 1, 1), SCHEDULE, num=2000, key=jr.key(3))
+    np.testing.assert_allclose(s.w, 3.0 * raw.w, rtol=1e-6)
+    right = np.asarray(s.x[:, 0]) > 0
+    w = np.asarray(s.w[:, 0])
+    # A 3000-step model samples its weight channel only roughly (measured medians 2.7 and 1.3
+    # against the true 3 and 1); the mapping above is exact, the ordering must be clear.
+    assert np.median(w[right]) > 1.5 * np.median(w[~right])
+
+
+def test_history(trained):
+    h = trained.history
+    assert h.step.tolist() == [1000, 2000, 3000]
+    assert h.loss.shape == h.data_loss.shape == h.weight_loss.shape == (3,)
+    assert h.data_loss[-1] < h.data_loss[0] and h.weight_loss[-1] < h.weight_loss[0]
+    assert set(h.as_dict()) == {"step", "loss", "data_loss", "weight_loss", "seconds"}
+
+
+def _tiny_run(**kw):
+    x, w = _bimodal(200)
+    data = sg.augment(x, w)
+    net = sg.MLPDenoiser(1, 1, width=16, depth=2, key=jr.key(0))
+    args = dict(schedule=SCHEDULE, steps=20, batch_size=32, key=jr.key(5), progress=False,
+                steps_per_chunk=5)
+    return sg.train(net, data, **{**args, **kw})
+
+
+def _params(result):
+    return jax.tree.leaves(eqx.filter(result.state, eqx.is_inexact_array))
+
+
+def test_same_key_same_model():
+    a, b, c = _tiny_run(), _tiny_run(), _tiny_run(key=jr.key(6))
+    for pa, pb in zip(_params(a), _params(b), strict=True):
+        np.testing.assert_array_equal(pa, pb)
+    assert not all(np.allclose(pa, pc) for pa, pc in zip(_params(a), _params(c), strict=True))
+
+
+def test_scan_chunks_equal_step_by_step():
+    """One scanned chunk of 20 steps equals 20 separate one-step calls."""
+    scanned, stepped = _tiny_run(steps_per_chunk=20), _tiny_run(steps_per_chunk=1)
+    for a, b in zip(_params(scanned), _params(stepped), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_resume_after_interruption_matches_uninterrupted(tmp_path, monkeypatch):
+    reference = _tiny_run()
+    path = tmp_path / "run.ckpt"
+    calls = {"n": 0}
+    original = _train._run_chunk
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_train, "_run_chunk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _tiny_run(checkpoint=path)
+    monkeypatch.setattr(_train, "_run_chunk", original)
+    header, _ = sg._checkpoint.read_header(path)
+    assert header["step"] == 10  # two chunks of five were saved
+    resumed = _tiny_run(checkpoint=path)
+    assert resumed.history.step.tolist() == [5, 10, 15, 20]
+    for a, b in zip(_params(reference), _params(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_with_other_key_is_refused(tmp_path):
+    path = tmp_path / "run.ckpt"
+    _tiny_run(checkpoint=path, steps=10)
+    with pytest.raises(sg.CheckpointError, match="different PRNG key"):
+        _tiny_run(checkpoint=path, steps=10, key=jr.key(99))
+    with pytest.raises(sg.CheckpointError, match="steps=10, this run has steps=20"):
+        _tiny_run(checkpoint=path, steps=20)
+
+
+def test_conditional_fit_and_batched_sampling():
+    rng = np.random.default_rng(0)
+    c = rng.integers(0, 2, 512).astype(float)[:, None]
+    x = (2 * c - 1) * 2 + 0.2 * rng.standard_normal((512, 1))
+    data = sg.augment(x, np.ones(512))
+    net = sg.MLPDenoiser(1, 1, cond_dim=1, width=32, depth=2, key=jr.key(0))
+    model = sg.fit(net, data, cond=c, schedule=SCHEDULE, steps=1000, batch_size=128,
+                   optimizer=optax.adam(2e-3), key=jr.key(1), progress=False)
+    s = sg.sample(model, SCHEDULE, cond=np.array([[0.0], [1.0]]), num=200, key=jr.key(2))
+    assert s.x.shape == (2, 200, 1) and s.w.shape == (2, 200, 1)
+    assert float(s.x[0].mean()) < -1.0 < 1.0 < float(s.x[1].mean())
+    one = sg.sample(model, SCHEDULE, cond=np.array([[0.0], [1.0], [1.0]]), key=jr.key(2))
+    assert one.x.shape == (3, 1)
+    single = sg.sample(model, SCHEDULE, cond=np.array([1.0]), num=5, key=jr.key(2))
+    assert single.x.shape == (5, 1)
+    with pytest.raises(ValueError, match=r"`cond` must have shape \(1,\) or \(B, 1\), got \(2, 3\)"):
+        sg.sample(model, SCHEDULE, cond=np.ones((2, 3)), key=jr.key(0))
+    with pytest.raises(ValueError, match="needs a conditioning vector of size 1"):
+        sg.sample(model, SCHEDULE, num=2, key=jr.key(0))
+
+
+class TinyCustom(eqx.Module):
+    """A user network with the documented call signature and nothing else."""
+
+    mlp: eqx.nn.MLP
+
+    def __call__(self, z, t, cond=None, *, key=None):
+        return self.mlp(jnp.concatenate([z, jnp.atleast_1d(t)]))
+
+
+def test_custom_module_works():
+    x, w = _bimodal(200)
+    data = sg.augment(x, w)
+    net = TinyCustom(eqx.nn.MLP(3, 2, 16, 2, key=jr.key(0)))
+    model = sg.fit(net, data, schedule=SCHEDULE, steps=50, batch_size=32, key=jr.key(1),
+                   progress=False)
+    assert isinstance(model, sg.JointModel) and model.network.__class__ is TinyCustom
+    s = sg.sample(model, SCHEDULE, num=8, guidance=sg.SelfWeightedGuidance(1.0), key=jr.key(2))
+    assert s.x.shape == (8, 1) and bool(jnp.all(jnp.isfinite(s.x)))
+
+
+def test_bad_fit_input():
+    x, w = _bimodal(100)
+    data = sg.augment(x, w)
+    kw = dict(schedule=SCHEDULE, steps=1, key=jr.key(0), progress=False)
+    net_c = sg.MLPDenoiser(1, 1, cond_dim=2, width=8, depth=1, key=jr.key(0))
+    with pytest.raises(ValueError, match=r"pass cond=\.\.\. of shape \(N, 2\)"):
+        sg.fit(net_c, data, **kw)
+    with pytest.raises(ValueError, match=r"with N = 100 \(one row per data point\), got \(99, 2\)"):
+        sg.fit(net_c, data, cond=np.ones((99, 2)), **kw)
+    with pytest.raises(ValueError, match="expects conditioning vectors of size 2, got 3"):
+        sg.fit(net_c, data, cond=np.ones((100, 3)), **kw)
+    net = sg.MLPDenoiser(2, 1, width=8, depth=1, key=jr.key(0))
+    with pytest.raises(ValueError, match="network has data_dim=2 but the data has 1"):
+        sg.fit(net, data, **kw)
+    with pytest.raises(TypeError, match="AugmentedData"):
+        sg.fit(_small_net(), np.ones((10, 2)), **kw)
+    with pytest.raises(ValueError, match="loss_weights must be 2 non-negative numbers"):
+        sg.fit(_small_net(), data, loss_weights=[1.0, 1.0, 1.0], **kw)
+    with pytest.raises(ValueError, match="need steps >= 0"):
+        sg.fit(_small_net(), data, **{**kw, "steps": -1})

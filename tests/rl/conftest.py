@@ -1,0 +1,61 @@
+"""Fixtures for the offline-RL data tests: a private Minari root and tiny datasets."""
+
+from pathlib import Path
+
+import pytest
+
+DOOR_FILE = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "data"
+    / "d4rl_door-human-v0"
+    / "door-v0_demos_clipped.hdf5"
+)
+
+
+@pytest.fixture(autouse=True)
+def minari_root(tmp_path, monkeypatch):
+    """Every test gets its own empty Minari root, never the user's ~/.minari."""
+    root = tmp_path / "minari"
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def umaze_dense(tmp_path_factory):
+    """A 300-step PointMaze UMaze dense dataset, built once: `(root, dataset_id)`."""
+    pytest.importorskip("minari")
+    pytest.importorskip("gymnasium_robotics")
+    from selfguide_rl.data import collect_pointmaze
+
+    root = tmp_path_factory.mktemp("minari_shared")
+    report = collect_pointmaze(
+        "pointmaze-umaze-dense", steps=300, seed=0, ref_episodes=1, root=root
+    )
+    return root, report.dataset_id
+
+
+@pytest.fixture
+def door_file():
+    if not DOOR_FILE.is_file():
+        pytest.skip(
+            f"the D4RL door-human-v0 file is not at {DOOR_FILE}: these tests need the "
+            "shared data folder `../shared/data/` beside the repository"
+        )
+    pytest.importorskip("h5py")
+    return DOOR_FILE
+
+
+@pytest.fixture
+def write_d4rl(tmp_path):
+    """Write a small D4RL-layout HDF5 file: `write_d4rl(name, **arrays) -> path`."""
+    h5py = pytest.importorskip("h5py")
+
+    def write(name, **arrays):
+        path = tmp_path / name
+        with h5py.File(path, "w") as f:
+            for key, value in arrays.items():
+                f.create_dataset(key, data=value)
+        return path
+
+    return write
