@@ -18,7 +18,7 @@ test: $(VENV)/.installed
 	$(PY) -m pytest
 
 docs: $(VENV)/.installed
-	$(VENV)/bin/mkdocs build --strict --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir $(VENV)/site
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check selfguide selfguide_rl tests benchmarks

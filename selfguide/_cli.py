@@ -1,0 +1,37 @@
+"""The `selfguide` command: `selfguide demo`, and one subcommand per registered task."""
+
+import argparse
+from collections.abc import Callable
+
+Handler = Callable[[argparse.Namespace], int | None]
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
+
+
+def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None]):
+    """Register a subcommand: `@command("demo", "…", add_arguments)` on its handler."""
+
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = (help, add_arguments, handler)
+        return handler
+
+    return register
+
+
+def _load_commands() -> None:
+    from . import _demo  # noqa: F401  (registers `demo`)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_commands()
+    parser = argparse.ArgumentParser(
+        prog="selfguide", description="Self-weighted guidance for diffusion models."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_arguments, _) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    return int(COMMANDS[args.command][2](args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
