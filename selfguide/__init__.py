@@ -4,6 +4,7 @@ Train one diffusion model on `z = [x, w(x)]` and sample `p(x) ∝ w(x)^ρ q(x)` 
 with the gradient of the log of its own denoised weight channel.
 """
 
+from . import toys as toys
 from ._augment import AugmentedData as AugmentedData
 from ._augment import WeightUnits as WeightUnits
 from ._augment import augment as augment
@@ -21,12 +22,12 @@ from ._metrics import occupancy_tv as occupancy_tv
 from ._metrics import sliced_wasserstein as sliced_wasserstein
 from ._metrics import wasserstein_1d as wasserstein_1d
 from ._nn._denoiser import AbstractDenoiser as AbstractDenoiser
-from ._oracle import GaussianMixtureOracle as GaussianMixtureOracle
 from ._nn._mlp import MLPDenoiser as MLPDenoiser
-from ._nn._resnet import ResNetDenoiser as ResNetDenoiser
 from ._nn._resnet import ResidualBlock as ResidualBlock
+from ._nn._resnet import ResNetDenoiser as ResNetDenoiser
 from ._nn._resnet import WeightHead as WeightHead
 from ._nn._time_embedding import FourierTimeEmbedding as FourierTimeEmbedding
+from ._oracle import GaussianMixtureOracle as GaussianMixtureOracle
 from ._sample import Samples as Samples
 from ._sample import sample as sample
 from ._sampler._base import AbstractSampler as AbstractSampler
@@ -44,7 +45,5 @@ from ._train import default_optimizer as default_optimizer
 from ._train import fit as fit
 from ._train import load_model as load_model
 from ._train import train as train
-
-from . import toys as toys
 
 __version__ = "0.1.0"

@@ -94,9 +94,7 @@ def augment(
     if w_np.ndim == 1:
         w_np = w_np[:, None]
     if w_np.ndim != 2:
-        raise ValueError(
-            f"augment: `w` must have shape (N,) or (N, K), got shape {np.shape(w)}."
-        )
+        raise ValueError(f"augment: `w` must have shape (N,) or (N, K), got shape {np.shape(w)}.")
     if w_np.shape[0] != x_np.shape[0]:
         raise ValueError(
             f"augment: `x` and `w` must have the same length, got {x_np.shape[0]} data points "

@@ -120,6 +120,8 @@ def restore_segment(path: str | os.PathLike, blob: bytes, like, name: str):
 
 def tree_fingerprint(tree) -> str:
     """A short stable digest of a PyTree's array contents (e.g. a PRNG key)."""
-    leaves = [jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x
-              for x in jax.tree.leaves(tree)]
+    leaves = [
+        jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x
+        for x in jax.tree.leaves(tree)
+    ]
     return hashlib.sha256(_serialise(leaves)).hexdigest()[:16]

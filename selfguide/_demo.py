@@ -26,8 +26,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("outputs/demo"))
 
 
-@command("demo", "Train SWG on a 2-D toy and compare guided samples with the exact target.",
-         _arguments)
+@command(
+    "demo", "Train SWG on a 2-D toy and compare guided samples with the exact target.", _arguments
+)
 def run_demo(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     x, e = toys.sample_q(args.dataset, 20_000, rng=rng)
@@ -35,14 +36,21 @@ def run_demo(args: argparse.Namespace) -> None:
     schedule = VPSchedule(num_steps=50, beta_max=20.0)
     net = MLPDenoiser(2, 1, width=128, depth=4, key=jr.key(args.seed))
     start = time.perf_counter()
-    result = train(net, augment(x, w), schedule=schedule, steps=args.steps, batch_size=512,
-                   key=jr.key(args.seed + 1))
+    result = train(
+        net,
+        augment(x, w),
+        schedule=schedule,
+        steps=args.steps,
+        batch_size=512,
+        key=jr.key(args.seed + 1),
+    )
     train_s = time.perf_counter() - start
     target, _ = toys.sample_target(args.dataset, args.beta, args.samples, rng=rng)
     rows, drawn = [], {"exact target": target}
     for name, guidance in [("unguided (q)", NoGuidance()), ("SWG ρ=1", SelfWeightedGuidance(1.0))]:
-        s = sample(result.model, schedule, num=args.samples, guidance=guidance,
-                   key=jr.key(args.seed + 2))
+        s = sample(
+            result.model, schedule, num=args.samples, guidance=guidance, key=jr.key(args.seed + 2)
+        )
         drawn[name] = np.asarray(s.x)
     floor = toys.evaluate(args.dataset, target, args.beta, rng=rng)
     for name, xs in drawn.items():

@@ -174,9 +174,7 @@ class SelfWeightedGuidance(AbstractGuidance):
         return jnp.log(w), eps
 
     def eps(self, model, schedule, z, t, cond):
-        grad, eps = jax.grad(self.log_weight, argnums=2, has_aux=True)(
-            model, schedule, z, t, cond
-        )
+        grad, eps = jax.grad(self.log_weight, argnums=2, has_aux=True)(model, schedule, z, t, cond)
         grad = jnp.where(jnp.isfinite(grad), grad, 0.0)
         _, sigma = schedule.alpha_sigma(t)
         return eps - self.scale * sigma * grad
@@ -224,9 +222,7 @@ class Resampling(AbstractGuidance):
         if num_candidates < 1:
             raise ValueError(f"Resampling: num_candidates must be >= 1, got {num_candidates}.")
         if select not in ("argmax", "softmax"):
-            raise ValueError(
-                f"Resampling: select must be 'argmax' or 'softmax', got {select!r}."
-            )
+            raise ValueError(f"Resampling: select must be 'argmax' or 'softmax', got {select!r}.")
         self.num_candidates_ = num_candidates
         self.guidance = NoGuidance() if guidance is None else guidance
         self.select_mode = select

@@ -94,7 +94,8 @@ def sample(
     sampler = DDPMSampler() if sampler is None else sampler
     if not isinstance(schedule, AbstractSchedule):
         raise TypeError(
-            f"sample: `schedule` must be a schedule (e.g. VPSchedule), got {type(schedule).__name__}."
+            "sample: `schedule` must be a schedule (e.g. VPSchedule), "
+            f"got {type(schedule).__name__}."
         )
     guidance.validate(model)
     sampler.validate(schedule)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import equinox as eqx
@@ -13,11 +14,19 @@ import optax
 from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
 from ._augment import AugmentedData
-from ._checkpoint import CheckpointError, read_header, restore_segment, tree_fingerprint, write_checkpoint
+from ._checkpoint import (
+    CheckpointError,
+    read_header,
+    restore_segment,
+    tree_fingerprint,
+    write_checkpoint,
+)
 from ._custom_types import PRNGKey
 from ._joint import JointModel
 from ._loss import diffusion_loss
 from ._nn._config import network_config
+from ._parallel import check_batch, data_parallel_mesh, replicate, shard_batch
+from ._precision import LowPrecision
 from ._schedule import AbstractSchedule
 
 
@@ -81,21 +90,24 @@ def _run_chunk(
 ):
     """Run `num_steps` training steps in one scan; `state` is donated, `data` is not."""
     z, cond, loss_weights, key = data
-    schedule, optimizer, batch_size, data_dim, ema_decay = static
+    schedule, optimizer, batch_size, data_dim, ema_decay, mesh, compute_dtype = static
 
     dynamic, frozen = eqx.partition(state, eqx.is_array)
 
     def step(dynamic, _):
         state = eqx.combine(dynamic, frozen)
         k_batch, k_loss = jr.split(jr.fold_in(key, state.step))
-        idx = jr.randint(k_batch, (batch_size,), 0, z.shape[0])
-        batch_cond = None if cond is None else cond[idx]
+        idx = shard_batch(jr.randint(k_batch, (batch_size,), 0, z.shape[0]), mesh)
+        batch_z = shard_batch(z[idx], mesh)
+        batch_cond = None if cond is None else shard_batch(cond[idx], mesh)
         params, rest = eqx.partition(state.network, eqx.is_inexact_array)
 
         def loss_fn(p):
+            net = eqx.combine(p, rest)
+            if compute_dtype is not None:
+                net = LowPrecision(net, compute_dtype)
             return diffusion_loss(
-                eqx.combine(p, rest), schedule, z[idx], batch_cond, loss_weights, data_dim,
-                key=k_loss,
+                net, schedule, batch_z, batch_cond, loss_weights, data_dim, key=k_loss
             )
 
         (loss, (dl, wl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
@@ -175,6 +187,8 @@ def train(
     checkpoint_every: int = 1,
     resume: bool = True,
     progress: bool = True,
+    devices: Sequence[jax.Device] | str | None = None,
+    compute_dtype: str | None = None,
 ) -> TrainResult:
     """Train a joint ε-model on augmented data; the full-control version of [`fit`][selfguide.fit].
 
@@ -199,6 +213,12 @@ def train(
     - `checkpoint`: file to save to after every `checkpoint_every` chunks and at the end.
     - `resume`: if `checkpoint` exists, continue from it (must have the same key).
     - `progress`: draw a progress bar with the data and weight losses.
+    - `devices`: data-parallel training: `"all"` (every visible device, every host after
+        `jax.distributed.initialize()`) or a list of devices. The batch is split across them,
+        parameters are replicated and gradients all-reduced by XLA; results equal
+        single-device training up to the order of floating-point reductions.
+    - `compute_dtype`: e.g. `"bfloat16"` to run the network's matmuls in that dtype with
+        float32 master weights (for GPUs/TPUs; off by default).
 
     **Returns:** a [`TrainResult`][selfguide.TrainResult].
     """
@@ -206,21 +226,35 @@ def train(
     if steps_per_chunk < 1 or checkpoint_every < 1:
         raise ValueError("fit: steps_per_chunk and checkpoint_every must be >= 1.")
     optimizer = default_optimizer(steps) if optimizer is None else optimizer
+    # The state is donated to each chunk: copy, so the caller's network stays usable.
+    network = jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x) else x, network)
     params = eqx.filter(network, eqx.is_inexact_array)
-    ema = jax.tree.map(jnp.copy, params)  # distinct buffers: the state is donated
+    ema = jax.tree.map(jnp.copy, params)
     state = TrainState(network, ema, optimizer.init(params), jnp.asarray(0, dtype=jnp.int32))
     meta = {
-        "steps": steps, "batch_size": batch_size, "data_dim": data.data_dim,
-        "weight_dim": data.weight_dim, "cond_dim": cond_dim,
-        "num_examples": len(data), "key": tree_fingerprint(key),
+        "steps": steps,
+        "batch_size": batch_size,
+        "data_dim": data.data_dim,
+        "weight_dim": data.weight_dim,
+        "cond_dim": cond_dim,
+        "num_examples": len(data),
+        "key": tree_fingerprint(key),
         "network": network_config(network),
         "units_scale": np.asarray(data.units.scale).tolist(),
     }
     history: list[tuple] = []
     if checkpoint is not None and resume and Path(checkpoint).exists():
         state, history = _resume(checkpoint, state, meta)
-    static = (schedule, optimizer, batch_size, data.data_dim, ema_decay)
+    mesh = None
+    if devices is not None:
+        mesh = data_parallel_mesh(None if devices == "all" else devices)
+        check_batch(batch_size, mesh)
+        state = replicate(state, mesh)
+    dtype = None if compute_dtype is None else jnp.dtype(compute_dtype)
+    static = (schedule, optimizer, batch_size, data.data_dim, ema_decay, mesh, dtype)
     bundle = (data.z, cond_arr, lw, key)
+    if mesh is not None:
+        bundle = replicate(bundle, mesh)
     done = int(state.step)
     bar = _progress(progress, steps, done)
     chunks_since_save = 0
@@ -241,7 +275,10 @@ def train(
     if bar is not None:
         bar.close()
     model = JointModel(
-        eqx.combine(state.ema, state.network), data.data_dim, data.weight_dim, cond_dim,
+        eqx.combine(state.ema, state.network),
+        data.data_dim,
+        data.weight_dim,
+        cond_dim,
         data.units,
     )
     cols = list(zip(*history, strict=True)) if history else [[]] * 5
@@ -273,12 +310,14 @@ def _progress(enabled: bool, total: int, initial: int):
 
 def save_training(path, state: TrainState, data: AugmentedData, meta: dict, history) -> Path:
     """Write the training state, its EMA model and history to one checkpoint file."""
-    header = {"kind": "training", "meta": meta, "history": [list(h) for h in history],
-              "step": int(state.step)}
+    header = {
+        "kind": "training",
+        "meta": meta,
+        "history": [list(h) for h in history],
+        "step": int(state.step),
+    }
     ema_model = eqx.combine(state.ema, state.network)
-    return write_checkpoint(
-        path, header, {"model": (ema_model, data.units), "state": state}
-    )
+    return write_checkpoint(path, header, {"model": (ema_model, data.units), "state": state})
 
 
 def _resume(path, like: TrainState, meta: dict):
@@ -286,8 +325,15 @@ def _resume(path, like: TrainState, meta: dict):
     if header.get("kind") != "training":
         raise CheckpointError(f"checkpoint {path} holds no training state; cannot resume from it.")
     saved = header["meta"]
-    for name in ("steps", "batch_size", "data_dim", "weight_dim", "cond_dim", "num_examples",
-                 "network"):
+    for name in (
+        "steps",
+        "batch_size",
+        "data_dim",
+        "weight_dim",
+        "cond_dim",
+        "num_examples",
+        "network",
+    ):
         if saved.get(name) != meta[name]:
             raise CheckpointError(
                 f"cannot resume from {path}: it was written with {name}={saved.get(name)!r}, "

@@ -22,8 +22,11 @@ def network_config(network) -> dict[str, Any] | None:
     """Constructor arguments of a built-in network, or `None` for other modules."""
     if type(network) not in (ResNetDenoiser, MLPDenoiser):
         return None
-    dims = {"data_dim": network.data_dim, "weight_dim": network.weight_dim,
-            "cond_dim": network.cond_dim}
+    dims = {
+        "data_dim": network.data_dim,
+        "weight_dim": network.weight_dim,
+        "cond_dim": network.cond_dim,
+    }
     activation = _activation_name(getattr(network, "activation", None))
     if activation is None:
         return None
@@ -44,12 +47,17 @@ def network_config(network) -> dict[str, Any] | None:
             "num_blocks": len(network.blocks),
             "expansion": block.up.out_features // network.stem.out_features,
             "dropout": block.dropout.p,
-            "weight_head_hidden": None if head is None or head.first is None
+            "weight_head_hidden": None
+            if head is None or head.first is None
             else head.first.out_features,
         }
     if type(network) is MLPDenoiser:
-        return {"class": "MLPDenoiser", **common, "width": network.layers[0].out_features,
-                "depth": len(network.layers)}
+        return {
+            "class": "MLPDenoiser",
+            **common,
+            "width": network.layers[0].out_features,
+            "depth": len(network.layers),
+        }
     return None
 
 

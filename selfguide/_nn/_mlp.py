@@ -84,8 +84,12 @@ class MLPDenoiser(AbstractDenoiser):
     ) -> Float[Array, " D"]:
         del key  # no dropout
         h = join_inputs(
-            "MLPDenoiser", z, self.time_embedding(t), cond,
-            self.data_dim + self.weight_dim, self.cond_dim,
+            "MLPDenoiser",
+            z,
+            self.time_embedding(t),
+            cond,
+            self.data_dim + self.weight_dim,
+            self.cond_dim,
         )
         eps_w = None
         for i, layer in enumerate(self.layers, start=1):

@@ -116,9 +116,7 @@ class ResNetDenoiser(AbstractDenoiser):
         tkey, skey, okey, hkey, *bkeys = jr.split(key, 4 + num_blocks)
         self.data_dim, self.weight_dim, self.cond_dim = data_dim, weight_dim, cond_dim
         self.weight_head_at = weight_head_at
-        self.time_embedding = FourierTimeEmbedding(
-            time_features, time_dim, time_dim, key=tkey
-        )
+        self.time_embedding = FourierTimeEmbedding(time_features, time_dim, time_dim, key=tkey)
         total = data_dim + weight_dim
         self.stem = eqx.nn.Linear(total + cond_dim + time_dim, width, key=skey)
         self.blocks = tuple(
@@ -142,8 +140,12 @@ class ResNetDenoiser(AbstractDenoiser):
         key: PRNGKey | None = None,
     ) -> Float[Array, " D"]:
         inputs = join_inputs(
-            "ResNetDenoiser", z, self.time_embedding(t), cond,
-            self.data_dim + self.weight_dim, self.cond_dim,
+            "ResNetDenoiser",
+            z,
+            self.time_embedding(t),
+            cond,
+            self.data_dim + self.weight_dim,
+            self.cond_dim,
         )
         keys = [None] * len(self.blocks) if key is None else list(jr.split(key, len(self.blocks)))
         h = self.stem(inputs)

@@ -20,7 +20,9 @@ def _check_range(caller: str, name: str, value: Range) -> None:
     if value is None:
         return
     if len(value) != 2 or not value[0] < value[1]:
-        raise ValueError(f"{caller}: {name} must be None or (low, high) with low < high, got {value}.")
+        raise ValueError(
+            f"{caller}: {name} must be None or (low, high) with low < high, got {value}."
+        )
 
 
 class AbstractSampler(eqx.Module):

@@ -19,11 +19,28 @@ def run(tmp_path_factory):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(128, 2))
     data = sg.augment(x, np.exp(x[:, 0]), rescale=True)
-    net = sg.ResNetDenoiser(2, 1, cond_dim=0, width=16, num_blocks=2, weight_head_at=1,
-                            weight_head_hidden=8, key=jr.key(0))
+    net = sg.ResNetDenoiser(
+        2,
+        1,
+        cond_dim=0,
+        width=16,
+        num_blocks=2,
+        weight_head_at=1,
+        weight_head_hidden=8,
+        key=jr.key(0),
+    )
     path = tmp_path_factory.mktemp("ckpt") / "model.ckpt"
-    result = sg.train(net, data, schedule=SCHEDULE, steps=10, batch_size=16, key=jr.key(1),
-                      checkpoint=path, progress=False, steps_per_chunk=5)
+    result = sg.train(
+        net,
+        data,
+        schedule=SCHEDULE,
+        steps=10,
+        batch_size=16,
+        key=jr.key(1),
+        checkpoint=path,
+        progress=False,
+        steps_per_chunk=5,
+    )
     return result, path
 
 
@@ -56,8 +73,16 @@ def test_custom_network_needs_like(tmp_path):
 
     data = sg.augment(np.ones((8, 1)), np.ones(8))
     path = tmp_path / "c.ckpt"
-    sg.train(Custom(eqx.nn.Linear(3, 2, key=jr.key(0))), data, schedule=SCHEDULE, steps=2,
-             batch_size=4, key=jr.key(0), checkpoint=path, progress=False)
+    sg.train(
+        Custom(eqx.nn.Linear(3, 2, key=jr.key(0))),
+        data,
+        schedule=SCHEDULE,
+        steps=2,
+        batch_size=4,
+        key=jr.key(0),
+        checkpoint=path,
+        progress=False,
+    )
     with pytest.raises(sg.CheckpointError, match="pass like="):
         sg.load_model(path)
     model = sg.load_model(path, like=Custom(eqx.nn.Linear(3, 2, key=jr.key(5))))
@@ -109,7 +134,9 @@ def test_corrupt_checkpoint(run, tmp_path):
 def test_wrong_version(run, tmp_path):
     _, path = run
     bad = _rewrite(path, tmp_path / "v99.ckpt", mutate_header=lambda h: h.update(version=99))
-    with pytest.raises(sg.CheckpointError, match="format version 99; this selfguide reads version 1"):
+    with pytest.raises(
+        sg.CheckpointError, match="format version 99; this selfguide reads version 1"
+    ):
         sg.load_model(bad)
 
 

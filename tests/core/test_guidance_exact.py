@@ -40,8 +40,9 @@ def _check_target(x, target_means, target_probs, *, atol_p=0.025, atol_mu=0.06):
     np.testing.assert_allclose(freq, probs, atol=atol_p)
     for k in range(m):
         if probs[k] > 0.2:
-            expected = (target_probs.reshape(-1, m)[:, k, None] * target_means.reshape(-1, m, 2)[:, k]
-                        ).sum(0) / probs[k]
+            expected = (
+                target_probs.reshape(-1, m)[:, k, None] * target_means.reshape(-1, m, 2)[:, k]
+            ).sum(0) / probs[k]
             np.testing.assert_allclose(x[modes == k].mean(0), expected, atol=atol_mu)
 
 
@@ -57,8 +58,14 @@ def _check_target(x, target_means, target_probs, *, atol_p=0.025, atol_mu=0.06):
 )
 def test_scale_one_hits_tilted_target(sampler, schedule):
     model = _model(schedule)
-    s = sg.sample(model, schedule, num=N, guidance=sg.SelfWeightedGuidance(1.0), sampler=sampler,
-                  key=jr.key(0))
+    s = sg.sample(
+        model,
+        schedule,
+        num=N,
+        guidance=sg.SelfWeightedGuidance(1.0),
+        sampler=sampler,
+        key=jr.key(0),
+    )
     target_means, _, target_probs = model.network.tilted(1)
     # Binomial SE of a mode frequency ≤ 0.008 (3 SE = 0.025); mean SE ≈ 0.5/√1500 ≈ 0.013.
     _check_target(np.asarray(s.x), target_means, target_probs)
@@ -96,8 +103,9 @@ def test_channel_mix_hits_mixture_of_tilts():
 
 def test_second_channel():
     model = _model(SCHEDULE)
-    s = sg.sample(model, SCHEDULE, num=N, guidance=sg.SelfWeightedGuidance(1.0, channel=1),
-                  key=jr.key(4))
+    s = sg.sample(
+        model, SCHEDULE, num=N, guidance=sg.SelfWeightedGuidance(1.0, channel=1), key=jr.key(4)
+    )
     target_means, _, target_probs = model.network.tilted(1, mix=[0.0, 1.0])
     _check_target(np.asarray(s.x), target_means, target_probs)
 
@@ -114,19 +122,35 @@ def test_guided_weight_channel_reports_user_units():
 def test_scale_change_does_not_recompile():
     model = _model(SCHEDULE)
     sampler = sg.DDPMSampler(num_steps=10)
-    sg.sample(model, SCHEDULE, num=8, guidance=sg.SelfWeightedGuidance(1.0), sampler=sampler,
-              key=jr.key(0))
+    sg.sample(
+        model,
+        SCHEDULE,
+        num=8,
+        guidance=sg.SelfWeightedGuidance(1.0),
+        sampler=sampler,
+        key=jr.key(0),
+    )
     before = _sample._TRACES["sample"]
     for scale in [0.0, 2.5, 7.0]:
-        sg.sample(model, SCHEDULE, num=8, guidance=sg.SelfWeightedGuidance(scale),
-                  sampler=sg.DDPMSampler(num_steps=10, temperature=scale / 7), key=jr.key(1))
+        sg.sample(
+            model,
+            SCHEDULE,
+            num=8,
+            guidance=sg.SelfWeightedGuidance(scale),
+            sampler=sg.DDPMSampler(num_steps=10, temperature=scale / 7),
+            key=jr.key(1),
+        )
     assert _sample._TRACES["sample"] == before
 
 
 def test_jit_matches_no_jit():
     model = _model(SCHEDULE)
-    kw = dict(num=4, guidance=sg.SelfWeightedGuidance(1.5), sampler=sg.DDPMSampler(num_steps=5),
-              key=jr.key(7))
+    kw = dict(
+        num=4,
+        guidance=sg.SelfWeightedGuidance(1.5),
+        sampler=sg.DDPMSampler(num_steps=5),
+        key=jr.key(7),
+    )
     jitted = sg.sample(model, SCHEDULE, **kw)
     with jax.disable_jit():
         eager = sg.sample(model, SCHEDULE, **kw)
@@ -169,14 +193,21 @@ def test_resampling_argmax_and_importance():
     model = _model(SCHEDULE)
     # argmax by a user score: every sample lands in the highest-scoring region.
     argmax = sg.Resampling(8, select="argmax", score=lambda x, w, c: x[1])
-    s = sg.sample(model, SCHEDULE, num=200, guidance=argmax, sampler=sg.DDPMSampler(num_steps=20),
-                  key=jr.key(0))
+    s = sg.sample(
+        model,
+        SCHEDULE,
+        num=200,
+        guidance=argmax,
+        sampler=sg.DDPMSampler(num_steps=20),
+        key=jr.key(0),
+    )
     base = sg.sample(model, SCHEDULE, num=200, sampler=sg.DDPMSampler(num_steps=20), key=jr.key(0))
     assert float(s.x[:, 1].mean()) > float(base.x[:, 1].mean()) + 0.5
     # softmax at temperature 1 on the sampled weight: importance resampling q → w q.
     imp = sg.Resampling(64, select="softmax", channel=0)
-    r = sg.sample(model, SCHEDULE, num=1000, guidance=imp, sampler=sg.DDPMSampler(num_steps=50),
-                  key=jr.key(1))
+    r = sg.sample(
+        model, SCHEDULE, num=1000, guidance=imp, sampler=sg.DDPMSampler(num_steps=50), key=jr.key(1)
+    )
     _, _, p1 = model.network.tilted(1)
     freq = np.bincount(nearest_mode(np.asarray(r.x), np.asarray(MEANS)), minlength=3) / 1000
     # Self-normalised importance resampling with 64 candidates: bias O(1/64) plus SE 0.01.
@@ -185,21 +216,37 @@ def test_resampling_argmax_and_importance():
 
 def test_resampling_wraps_guidance_swg_r():
     model = _model(SCHEDULE)
-    swg_r = sg.Resampling(4, guidance=sg.SelfWeightedGuidance(1.0), select="argmax",
-                          score=lambda x, w, c: -jnp.sum((x - jnp.asarray([2.0, 0.0])) ** 2))
-    s = sg.sample(model, SCHEDULE, num=100, guidance=swg_r, sampler=sg.DDPMSampler(num_steps=20),
-                  key=jr.key(2))
+    swg_r = sg.Resampling(
+        4,
+        guidance=sg.SelfWeightedGuidance(1.0),
+        select="argmax",
+        score=lambda x, w, c: -jnp.sum((x - jnp.asarray([2.0, 0.0])) ** 2),
+    )
+    s = sg.sample(
+        model,
+        SCHEDULE,
+        num=100,
+        guidance=swg_r,
+        sampler=sg.DDPMSampler(num_steps=20),
+        key=jr.key(2),
+    )
     assert float(jnp.mean(jnp.linalg.norm(s.x - jnp.asarray([2.0, 0.0]), axis=1))) < 0.6
 
 
 def test_bad_guidance_input():
     model = _model(SCHEDULE)
     with pytest.raises(ValueError, match="weight channel 5 does not exist; the model has 2"):
-        sg.sample(model, SCHEDULE, num=2, guidance=sg.SelfWeightedGuidance(1.0, channel=5),
-                  key=jr.key(0))
+        sg.sample(
+            model, SCHEDULE, num=2, guidance=sg.SelfWeightedGuidance(1.0, channel=5), key=jr.key(0)
+        )
     with pytest.raises(ValueError, match=r"one entry per weight channel \(K = 2\)"):
-        sg.sample(model, SCHEDULE, num=2, guidance=sg.SelfWeightedGuidance(1.0, channel=[1.0, 1, 1]),
-                  key=jr.key(0))
+        sg.sample(
+            model,
+            SCHEDULE,
+            num=2,
+            guidance=sg.SelfWeightedGuidance(1.0, channel=[1.0, 1, 1]),
+            key=jr.key(0),
+        )
     with pytest.raises(ValueError, match="must be >= 0 and not all zero"):
         sg.SelfWeightedGuidance(1.0, channel=[0.0, 0.0])
     with pytest.raises(ValueError, match="scale must be >= 0"):
@@ -222,3 +269,29 @@ def test_bad_sample_input():
         sg.sample(model, "vp", num=2, key=jr.key(0))
     with pytest.raises(TypeError, match="Wrap it: JointModel"):
         sg.sample(sg.FourierTimeEmbedding(key=jr.key(0)), SCHEDULE, num=2, key=jr.key(0))
+
+
+@pytest.mark.parametrize("head_at", [None, 0, 1, 2, 3])
+def test_guided_eps_is_the_full_gradient_for_any_head_depth(head_at):
+    """The guided ε equals ε − ρσ∇_z log ŵ_0 computed naively through the whole network,
+    wherever the weight head branches (the early head only prunes work, never changes math)."""
+    net = sg.ResNetDenoiser(
+        2,
+        1,
+        cond_dim=3,
+        width=16,
+        num_blocks=3,
+        weight_head_at=head_at,
+        weight_head_hidden=8,
+        key=jr.key(head_at or 7),
+    )
+    model = sg.JointModel(net, 2, 1, cond_dim=3)
+    z, c, t = jnp.asarray([0.3, -0.4, 0.6]), jnp.asarray([0.1, 0.2, -0.3]), jnp.asarray(0.4)
+    alpha, sigma = SCHEDULE.alpha_sigma(t)
+
+    def log_w0(zz):
+        return jnp.log(jnp.clip((zz[2] - sigma * net(zz, t, c)[2]) / alpha, 1e-4))
+
+    expected = net(z, t, c) - 2.5 * sigma * jax.grad(log_w0)(z)
+    got = sg.SelfWeightedGuidance(2.5).eps(model, SCHEDULE, z, t, c)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -31,8 +31,9 @@ def test_head_at_end_equals_plain_layout():
     early = sg.ResNetDenoiser(**kw, weight_head_at=3, weight_head_hidden=None, key=jr.key(1))
     early = _copy_final_rows_into_head(early, plain)
     z, c = jr.normal(jr.key(2), (5,)), jr.normal(jr.key(3), (4,))
-    np.testing.assert_allclose(early(z, jnp.asarray(0.7), c), plain(z, jnp.asarray(0.7), c),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        early(z, jnp.asarray(0.7), c), plain(z, jnp.asarray(0.7), c), rtol=1e-6, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("head_at", [0, 1, 2])

@@ -21,9 +21,7 @@ SAMPLERS = {
     "ddim-0": (sg.DDIMSampler(eta=0.0), SCHEDULE),
     "ddim-1": (sg.DDIMSampler(eta=1.0), SCHEDULE),
     "ode-tsit5-pid": (sg.ODESampler(), CONT),
-    "ode-heun-fixed": (
-        sg.ODESampler(dfx.Heun(), dfx.ConstantStepSize(), num_steps=100), CONT
-    ),
+    "ode-heun-fixed": (sg.ODESampler(dfx.Heun(), dfx.ConstantStepSize(), num_steps=100), CONT),
 }
 
 
@@ -34,8 +32,11 @@ def _gaussian(schedule):
 
 def _mixture(schedule):
     return oracle(
-        [[-2.0, 0.0], [2.0, 0.0], [0.0, 3.0]], [0.5, 0.5, 0.4], [0.2, 0.5, 0.3],
-        [[0.5, 0.2]], schedule,
+        [[-2.0, 0.0], [2.0, 0.0], [0.0, 3.0]],
+        [0.5, 0.5, 0.4],
+        [0.2, 0.5, 0.3],
+        [[0.5, 0.2]],
+        schedule,
     )
 
 
