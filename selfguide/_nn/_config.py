@@ -55,8 +55,8 @@ def network_config(network) -> dict[str, Any] | None:
         return {
             "class": "MLPDenoiser",
             **common,
-            "width": network.layers[0].out_features,
-            "depth": len(network.layers),
+            "width": network.input_layer.out_features,
+            "depth": 1 + len(network.layers),
         }
     return None
 

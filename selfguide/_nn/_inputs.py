@@ -1,7 +1,10 @@
 """Shared input handling for the built-in denoisers."""
 
+import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
+
+from .._custom_types import PRNGKey
 
 
 def check_dims(name: str, data_dim: int, weight_dim: int, cond_dim: int) -> None:
@@ -12,6 +15,36 @@ def check_dims(name: str, data_dim: int, weight_dim: int, cond_dim: int) -> None
         )
 
 
+class InputLayer(eqx.Module):
+    """`Linear([z, context])` stored as two blocks, `W_z z + W_c context + b`.
+
+    Identical to one linear layer on the concatenation (and initialised as one), but the
+    guidance gradient `∂/∂z` only touches the small `W_z`, not the conditioning and time
+    columns.
+    """
+
+    z_part: eqx.nn.Linear
+    context_part: eqx.nn.Linear
+
+    def __init__(self, z_dim: int, context_dim: int, width: int, *, key: PRNGKey):
+        full = eqx.nn.Linear(z_dim + context_dim, width, key=key)
+        self.z_part = eqx.nn.Linear(z_dim, width, key=key)
+        self.z_part = eqx.tree_at(
+            lambda m: (m.weight, m.bias), self.z_part, (full.weight[:, :z_dim], full.bias)
+        )
+        self.context_part = eqx.nn.Linear(context_dim, width, use_bias=False, key=key)
+        self.context_part = eqx.tree_at(
+            lambda m: m.weight, self.context_part, full.weight[:, z_dim:]
+        )
+
+    @property
+    def out_features(self) -> int:
+        return self.z_part.out_features
+
+    def __call__(self, z: Float[Array, " D"], context: Float[Array, " e"]) -> Float[Array, " W"]:
+        return self.z_part(z) + self.context_part(context)
+
+
 def join_inputs(
     name: str,
     z: Float[Array, " D"],
@@ -20,7 +53,7 @@ def join_inputs(
     total_dim: int,
     cond_dim: int,
 ) -> Float[Array, " n"]:
-    """Concatenate `[z, cond, t_emb]`, checking shapes at trace time."""
+    """The context vector `[cond, t_emb]`, checking the shapes of `z` and `cond` at trace time."""
     if z.shape != (total_dim,):
         raise ValueError(
             f"{name}: expected z of shape ({total_dim},) (data + weight channels, one example; "
@@ -32,7 +65,7 @@ def join_inputs(
                 f"{name}: got a conditioning vector but the network was built with cond_dim=0. "
                 "Build it with cond_dim=<size of cond>."
             )
-        return jnp.concatenate([z, t_emb])
+        return t_emb
     if cond is None:
         raise ValueError(
             f"{name}: the network was built with cond_dim={cond_dim} and needs `cond`; got None."
@@ -41,7 +74,7 @@ def join_inputs(
         raise ValueError(
             f"{name}: expected a conditioning vector of shape ({cond_dim},), got {cond.shape}."
         )
-    return jnp.concatenate([z, cond, t_emb])
+    return jnp.concatenate([cond, t_emb])
 
 
 def check_head_at(name: str, weight_head_at: int | None, num_layers: int, first: int) -> None:

@@ -10,7 +10,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
 from ._denoiser import AbstractDenoiser
-from ._inputs import check_dims, check_head_at, join_inputs
+from ._inputs import InputLayer, check_dims, check_head_at, join_inputs
 from ._time_embedding import FourierTimeEmbedding
 
 
@@ -36,6 +36,7 @@ class MLPDenoiser(AbstractDenoiser):
     cond_dim: int = eqx.field(static=True)
     weight_head_at: int | None = eqx.field(static=True)
     time_embedding: FourierTimeEmbedding
+    input_layer: InputLayer
     layers: tuple[eqx.nn.Linear, ...]
     out: eqx.nn.Linear
     weight_head: eqx.nn.Linear | None
@@ -64,10 +65,8 @@ class MLPDenoiser(AbstractDenoiser):
         self.weight_head_at = weight_head_at
         self.time_embedding = FourierTimeEmbedding(time_features, time_dim, time_dim, key=tkey)
         total = data_dim + weight_dim
-        sizes = [total + cond_dim + time_dim] + [width] * depth
-        self.layers = tuple(
-            eqx.nn.Linear(i, o, key=k) for i, o, k in zip(sizes[:-1], sizes[1:], lkeys, strict=True)
-        )
+        self.input_layer = InputLayer(total, cond_dim + time_dim, width, key=lkeys[0])
+        self.layers = tuple(eqx.nn.Linear(width, width, key=k) for k in lkeys[1:])
         self.out = eqx.nn.Linear(width, total if weight_head_at is None else data_dim, key=okey)
         self.weight_head = (
             None if weight_head_at is None else eqx.nn.Linear(width, weight_dim, key=hkey)
@@ -83,7 +82,7 @@ class MLPDenoiser(AbstractDenoiser):
         key: PRNGKey | None = None,
     ) -> Float[Array, " D"]:
         del key  # no dropout
-        h = join_inputs(
+        context = join_inputs(
             "MLPDenoiser",
             z,
             self.time_embedding(t),
@@ -92,8 +91,8 @@ class MLPDenoiser(AbstractDenoiser):
             self.cond_dim,
         )
         eps_w = None
-        for i, layer in enumerate(self.layers, start=1):
-            h = self.activation(layer(h))
+        for i, layer in enumerate((self.input_layer, *self.layers), start=1):
+            h = self.activation(layer(z, context) if i == 1 else layer(h))
             if self.weight_head is not None and i == self.weight_head_at:
                 eps_w = self.weight_head(h)
         out = self.out(h)

@@ -10,7 +10,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
 from ._denoiser import AbstractDenoiser
-from ._inputs import check_dims, check_head_at, join_inputs
+from ._inputs import InputLayer, check_dims, check_head_at, join_inputs
 from ._time_embedding import FourierTimeEmbedding
 
 
@@ -88,7 +88,7 @@ class ResNetDenoiser(AbstractDenoiser):
     cond_dim: int = eqx.field(static=True)
     weight_head_at: int | None = eqx.field(static=True)
     time_embedding: FourierTimeEmbedding
-    stem: eqx.nn.Linear
+    stem: InputLayer
     blocks: tuple[ResidualBlock, ...]
     out: eqx.nn.Linear
     weight_head: WeightHead | None
@@ -118,7 +118,7 @@ class ResNetDenoiser(AbstractDenoiser):
         self.weight_head_at = weight_head_at
         self.time_embedding = FourierTimeEmbedding(time_features, time_dim, time_dim, key=tkey)
         total = data_dim + weight_dim
-        self.stem = eqx.nn.Linear(total + cond_dim + time_dim, width, key=skey)
+        self.stem = InputLayer(total, cond_dim + time_dim, width, key=skey)
         self.blocks = tuple(
             ResidualBlock(width, expansion, dropout, activation, key=k) for k in bkeys
         )
@@ -139,7 +139,7 @@ class ResNetDenoiser(AbstractDenoiser):
         *,
         key: PRNGKey | None = None,
     ) -> Float[Array, " D"]:
-        inputs = join_inputs(
+        context = join_inputs(
             "ResNetDenoiser",
             z,
             self.time_embedding(t),
@@ -148,7 +148,7 @@ class ResNetDenoiser(AbstractDenoiser):
             self.cond_dim,
         )
         keys = [None] * len(self.blocks) if key is None else list(jr.split(key, len(self.blocks)))
-        h = self.stem(inputs)
+        h = self.stem(z, context)
         eps_w = None
         for i, (block, k) in enumerate(zip(self.blocks, keys, strict=True)):
             if self.weight_head is not None and i == self.weight_head_at:

@@ -18,7 +18,7 @@ class FourierTimeEmbedding(eqx.Module):
     **Arguments:**
 
     - `num_features`: number of Fourier features (half cosines, half sines).
-    - `hidden`, `out`: widths of the two-layer MLP that follows.
+    - `hidden`, `out`: widths of the two-layer MLP that follows (`Dense(hidden) → act → Dense(out)`).
     - `scale`: standard deviation of the initial frequencies, in cycles per unit `τ`.
     """
 
@@ -39,7 +39,7 @@ class FourierTimeEmbedding(eqx.Module):
         fkey, mkey = jr.split(key)
         self.frequencies = scale * jr.normal(fkey, (num_features // 2,))
         self.mlp = eqx.nn.MLP(
-            2 * (num_features // 2), out, hidden, depth=2, activation=activation, key=mkey
+            2 * (num_features // 2), out, hidden, depth=1, activation=activation, key=mkey
         )
         self.out_dim = out
 

@@ -50,8 +50,18 @@ def test_early_head_weight_output_ignores_later_blocks(head_at):
 def test_mlp_early_head_gradient_prefix_only():
     net = sg.MLPDenoiser(2, 1, width=16, depth=4, weight_head_at=1, key=jr.key(0))
     grads = eqx.filter_grad(lambda m: m(jnp.ones(3), jnp.asarray(0.5))[-1])(net)
-    assert float(jnp.abs(grads.layers[3].weight).sum()) == 0.0
-    assert float(jnp.abs(grads.layers[0].weight).sum()) > 0.0
+    assert float(jnp.abs(grads.layers[2].weight).sum()) == 0.0
+    assert float(jnp.abs(grads.input_layer.z_part.weight).sum()) > 0.0
+
+
+def test_input_layer_equals_one_linear_on_the_concatenation():
+    """The split input layer is a reparametrisation of Linear([z, context])."""
+    from selfguide._nn._inputs import InputLayer
+
+    layer = InputLayer(3, 5, 8, key=jr.key(0))
+    full = eqx.nn.Linear(8, 8, key=jr.key(0))
+    z, ctx = jr.normal(jr.key(1), (3,)), jr.normal(jr.key(2), (5,))
+    np.testing.assert_allclose(layer(z, ctx), full(jnp.concatenate([z, ctx])), rtol=1e-5, atol=1e-6)
 
 
 def test_dropout_only_with_key():

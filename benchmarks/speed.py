@@ -1,0 +1,420 @@
+"""Speed of training and guided sampling, next to the hardware floor measured in the same run.
+
+    python benchmarks/speed.py            # the full study (about 10 minutes on 2 CPU cores)
+    python benchmarks/speed.py --quick    # a smoke run (a minute)
+
+Writes `speed.md`, `speed.json` and PNG plots under `benchmarks/results/speed/` (or `--out`),
+recording the device, the JAX version and the date.
+
+FLOPs are counted analytically from the network's dense layers (2 per multiply-add; element-
+wise work is not counted, as in the usual model-FLOP-utilisation convention):
+
+- training step = forward + weight gradients + input gradients of every layer whose input
+  depends on parameters (not the data/conditioning columns of the input layer);
+- guided sampling step = forward + input gradients (no weight gradients) of the layers the
+  weight channel depends on: the weight head, the blocks before it and the `z` columns of the
+  input layer. The time embedding is computed once per step (it is shared by the batch).
+
+XLA's own count (`cost_analysis`, which includes elementwise work) is reported beside it.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+
+import selfguide as sg
+from selfguide import _train
+
+STATE_DIM, ACTION_DIM = 17, 6
+
+
+def _time(fn, *, repeats: int, min_seconds: float = 0.0) -> tuple[float, float]:
+    """(first-call seconds, median steady-state seconds) of `fn()` (which must block)."""
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    times = []
+    budget_end = time.perf_counter() + min_seconds
+    while len(times) < repeats or time.perf_counter() < budget_end:
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        if len(times) >= 10 * repeats:
+            break
+    return first, statistics.median(times)
+
+
+def matmul_rate(n: int, repeats: int) -> float:
+    """Dense float32 `n × n @ n × n` rate in GFLOP/s (the hardware floor's yardstick)."""
+    a = jr.normal(jr.key(0), (n, n))
+    b = jr.normal(jr.key(1), (n, n))
+    f = jax.jit(lambda a, b: a @ b)
+    _, t = _time(lambda: f(a, b).block_until_ready(), repeats=repeats)
+    return 2 * n**3 / t / 1e9
+
+
+def _linear_macs(layer: eqx.nn.Linear) -> int:
+    return layer.in_features * layer.out_features
+
+
+def resnet_flops(net: sg.ResNetDenoiser) -> dict[str, float]:
+    """Per-example dense FLOPs of the ResNet: forward, training step, guided extra."""
+    time_macs = sum(_linear_macs(lin) for lin in net.time_embedding.mlp.layers)
+    z_macs = _linear_macs(net.stem.z_part)
+    ctx_macs = _linear_macs(net.stem.context_part)
+    block_macs = [_linear_macs(b.up) + _linear_macs(b.down) for b in net.blocks]
+    head_macs = 0
+    if net.weight_head is not None:
+        head_macs = _linear_macs(net.weight_head.last)
+        if net.weight_head.first is not None:
+            head_macs += _linear_macs(net.weight_head.first)
+    out_macs = _linear_macs(net.out)
+    body = z_macs + ctx_macs + sum(block_macs) + head_macs + out_macs
+    forward_train = body + time_macs
+    # Input gradients: everything but the z columns and the conditioning columns.
+    cond_cols = net.cond_dim * net.stem.out_features
+    train = forward_train + forward_train + (forward_train - z_macs - cond_cols)
+    head_at = len(net.blocks) if net.weight_head_at is None else net.weight_head_at
+    if net.weight_head_at is None:  # weights come from the final layer: backward through all
+        prefix = z_macs + sum(block_macs) + out_macs
+    else:
+        prefix = z_macs + sum(block_macs[:head_at]) + head_macs
+    return {
+        "forward_sample": 2.0 * body,  # time embedding shared across the batch when sampling
+        "train_step": 2.0 * train,
+        "guidance_extra": 2.0 * prefix,
+    }
+
+
+def reference_net(weight_head_at=2, key=0) -> sg.ResNetDenoiser:
+    return sg.ResNetDenoiser(
+        ACTION_DIM, 1, STATE_DIM, weight_head_at=weight_head_at, key=jr.key(key)
+    )
+
+
+def bench_training(batch: int, steps: int, rate: float, num_examples: int = 100_000) -> dict:
+    rng = np.random.default_rng(0)
+    data = sg.augment(
+        rng.uniform(-1, 1, (num_examples, ACTION_DIM)), rng.uniform(0.01, 1, num_examples)
+    )
+    cond = jnp.asarray(rng.normal(size=(num_examples, STATE_DIM)), dtype=jnp.float32)
+    net = reference_net()
+    schedule = sg.VPSchedule(num_steps=15)
+    optimizer = sg.default_optimizer(1_000_000)
+    params = eqx.filter(net, eqx.is_inexact_array)
+    state = _train.TrainState(
+        net, jax.tree.map(jnp.copy, params), optimizer.init(params), jnp.asarray(0, dtype=jnp.int32)
+    )
+    state = jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x) else x, state)
+    static = (schedule, optimizer, batch, ACTION_DIM, 0.999, None, None)
+    bundle = (data.z, cond, jnp.ones(ACTION_DIM + 1), jr.key(1))
+    holder = {"state": state}
+
+    def chunk():
+        holder["state"], losses = _train._run_chunk(bundle, holder["state"], static, steps)
+        losses.block_until_ready()
+
+    first, t = _time(chunk, repeats=3)
+    flops = resnet_flops(net)["train_step"] * batch
+    lowered = _train._run_chunk.lower(bundle, holder["state"], static, 1)
+    xla = lowered.lowered.compile().cost_analysis()
+    xla_flops = float((xla[0] if isinstance(xla, list) else xla).get("flops", float("nan")))
+    achieved = flops * steps / t / 1e9
+    return {
+        "batch": batch,
+        "steps_per_chunk": steps,
+        "steps_per_s": steps / t,
+        "examples_per_s": steps * batch / t,
+        "gflop_per_step": flops / 1e9,
+        "xla_gflop_per_step": xla_flops / 1e9,
+        "achieved_gflops": achieved,
+        "fraction_of_matmul_rate": achieved / rate,
+        "floor_steps_per_s": rate * 1e9 / flops,
+        "compile_s": first - t,
+    }
+
+
+def _sampler_call(model, schedule, batch, guidance, sampler):
+    cond = jnp.asarray(np.random.default_rng(0).normal(size=(batch, STATE_DIM)), jnp.float32)
+    key = jr.key(3)
+    return lambda: sg.sample(
+        model, schedule, cond=cond, guidance=guidance, sampler=sampler, key=key
+    ).x.block_until_ready()
+
+
+def bench_sampling(batches, steps_list, heads, repeats, rate) -> list[dict]:
+    rows = []
+    for head in heads:
+        net = reference_net(weight_head_at=head)
+        model = sg.JointModel(net, ACTION_DIM, 1, STATE_DIM)
+        flops = resnet_flops(net)
+        for T in steps_list:
+            schedule = sg.VPSchedule(num_steps=T)
+            sampler = sg.DDPMSampler(temperature=0.0, clip_data=(-1, 1), clip_weight=(1e-4, 1))
+            for batch in batches:
+                for guided in (False, True):
+                    guidance = sg.SelfWeightedGuidance(1.0) if guided else sg.NoGuidance()
+                    first, t = _time(
+                        _sampler_call(model, schedule, batch, guidance, sampler),
+                        repeats=repeats,
+                        min_seconds=0.5,
+                    )
+                    work = (
+                        T
+                        * batch
+                        * (flops["forward_sample"] + (flops["guidance_extra"] if guided else 0.0))
+                    )
+                    rows.append(
+                        {
+                            "head": "end" if head is None else head,
+                            "T": T,
+                            "batch": batch,
+                            "guided": guided,
+                            "latency_ms": 1e3 * t,
+                            "compile_s": first - t,
+                            "gflops": work / t / 1e9,
+                            "fraction_of_matmul_rate": work / t / 1e9 / rate,
+                        }
+                    )
+                    print(
+                        f"  head={rows[-1]['head']} T={T} B={batch} guided={guided}: "
+                        f"{1e3 * t:.2f} ms ({rows[-1]['fraction_of_matmul_rate']:.0%} of matmul)"
+                    )
+    return rows
+
+
+def bench_scaling(widths, depths, depth_width, repeats) -> list[dict]:
+    """The paper's Fig. 3 study: a 4-layer MLP of growing width, an MLP of growing depth."""
+    rows = []
+    schedule = sg.VPSchedule(num_steps=15)
+    configs = [("width", w, 4) for w in widths] + [("depth", depth_width, d) for d in depths]
+    for kind, width, depth in configs:
+        for head in (None, 1):
+            net = sg.MLPDenoiser(
+                ACTION_DIM,
+                1,
+                STATE_DIM,
+                width=width,
+                depth=depth,
+                weight_head_at=head,
+                key=jr.key(0),
+            )
+            model = sg.JointModel(net, ACTION_DIM, 1, STATE_DIM)
+            sampler = sg.DDPMSampler(temperature=0.0)
+            for guided in (False, True) if head is None else (True,):
+                guidance = sg.SelfWeightedGuidance(1.0) if guided else sg.NoGuidance()
+                _, t = _time(
+                    _sampler_call(model, schedule, 1, guidance, sampler),
+                    repeats=repeats,
+                    min_seconds=0.3,
+                )
+                label = (
+                    "unguided"
+                    if not guided
+                    else ("guided" if head is None else "guided, head after layer 1")
+                )
+                rows.append(
+                    {
+                        "study": kind,
+                        "width": width,
+                        "depth": depth,
+                        "method": label,
+                        "latency_ms": 1e3 * t,
+                    }
+                )
+                print(f"  {kind}: width={width} depth={depth} {label}: {1e3 * t:.2f} ms")
+        del net, model
+    return rows
+
+
+def _plots(scaling: list[dict], sampling: list[dict], out: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = []
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, study, xkey in [(axes[0], "width", "width"), (axes[1], "depth", "depth")]:
+        for method in ("unguided", "guided", "guided, head after layer 1"):
+            pts = [
+                (r[xkey], r["latency_ms"])
+                for r in scaling
+                if r["study"] == study and r["method"] == method
+            ]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), marker="o", label=method)
+        ax.set_xlabel(xkey)
+        ax.set_ylabel("latency per action (ms), T = 15")
+        if study == "width":
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_title("4-layer MLP, growing width")
+        else:
+            ax.set_title(f"MLP of width {scaling[-1]['width']}, growing depth")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "scaling.png", dpi=110)
+    files.append("scaling.png")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for T in sorted({r["T"] for r in sampling}):
+        base = {
+            (r["head"], r["batch"]): r["latency_ms"]
+            for r in sampling
+            if r["T"] == T and not r["guided"]
+        }
+        for head in dict.fromkeys(r["head"] for r in sampling):
+            pts = [
+                (r["batch"], r["latency_ms"] / base[(head, r["batch"])])
+                for r in sampling
+                if r["T"] == T and r["guided"] and r["head"] == head
+            ]
+            ax.plot(*zip(*pts, strict=True), marker="o", label=f"T={T}, head {head}")
+    ax.axhline(1.0, color="k", lw=0.5)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("batch of states")
+    ax.set_ylabel("guided / unguided latency")
+    ax.set_title("Cost of guidance by weight-head position")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "guidance_cost.png", dpi=110)
+    files.append("guidance_cost.png")
+    plt.close(fig)
+    return files
+
+
+def _markdown(result: dict) -> str:
+    env, lines = result["environment"], []
+    lines += [
+        "# Speed",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"Device: {env['device']} ({env['cpu_count']} CPU cores visible), JAX {env['jax']}, "
+        f"{env['date']}, load average at start {env['load_average']}.",
+        "",
+        "Dense float32 matmul rate measured in this run: "
+        f"**{result['matmul_gflops']:.1f} GFLOP/s** "
+        f"(n = {result['matmul_n']}).",
+        "",
+        "## Training (LN-ResNet 256 × 3 blocks × 4, state 17, action 6, 1 weight channel, "
+        f"{result['params']:,} parameters)",
+        "",
+        "| batch | steps/s | examples/s | GFLOP/step (dense) | XLA GFLOP/step | achieved GFLOP/s "
+        "| fraction of matmul rate | floor steps/s | compile s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["training"]:
+        lines.append(
+            f"| {r['batch']} | {r['steps_per_s']:.2f} | {r['examples_per_s']:.0f} | "
+            f"{r['gflop_per_step']:.2f} | {r['xla_gflop_per_step']:.2f} | "
+            f"{r['achieved_gflops']:.1f} | {r['fraction_of_matmul_rate']:.0%} | "
+            f"{r['floor_steps_per_s']:.2f} | {r['compile_s']:.1f} |"
+        )
+    lines += [
+        "",
+        "## Sampling latency per call (DDPM, temperature 0, clipped; `sg.sample`)",
+        "",
+        "| head | T | batch | guided | latency ms | guided / unguided | fraction of matmul "
+        "rate | compile s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    base = {
+        (r["head"], r["T"], r["batch"]): r["latency_ms"]
+        for r in result["sampling"]
+        if not r["guided"]
+    }
+    for r in result["sampling"]:
+        ratio = r["latency_ms"] / base[(r["head"], r["T"], r["batch"])]
+        lines.append(
+            f"| {r['head']} | {r['T']} | {r['batch']} | {'yes' if r['guided'] else 'no'} | "
+            f"{r['latency_ms']:.2f} | {ratio:.2f} | {r['fraction_of_matmul_rate']:.0%} | "
+            f"{r['compile_s']:.1f} |"
+        )
+    lines += [
+        "",
+        "## Scaling (batch 1, T = 15; the paper's Fig. 3 study)",
+        "",
+        "| study | width | depth | method | latency ms |",
+        "|---|---|---|---|---|",
+    ]
+    for r in result["scaling"]:
+        lines.append(
+            f"| {r['study']} | {r['width']} | {r['depth']} | {r['method']} | "
+            f"{r['latency_ms']:.2f} |"
+        )
+    lines += ["", "Plots: " + ", ".join(f"`{f}`" for f in result["plots"]), ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke run")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "speed")
+    parser.add_argument("--skip-scaling", action="store_true")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.out.mkdir(parents=True, exist_ok=True)
+    device = jax.devices()[0]
+    env = {
+        "device": f"{device.platform}: {getattr(device, 'device_kind', device)}",
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "jax": jax.__version__,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+    print("environment:", env)
+    n = 1024 if quick else 2048
+    rate = max(matmul_rate(n, 5), matmul_rate(1024, 10))
+    print(f"matmul rate: {rate:.1f} GFLOP/s")
+    training = []
+    for batch in (256, 1024):
+        r = bench_training(batch, steps=10 if quick else 50, rate=rate)
+        training.append(r)
+        print(
+            f"training B={batch}: {r['steps_per_s']:.2f} steps/s, "
+            f"{r['fraction_of_matmul_rate']:.0%} of matmul rate"
+        )
+    sampling = bench_sampling(
+        batches=(1, 32, 256),
+        steps_list=(15,) if quick else (5, 15),
+        heads=(None, 0, 1, 2, 3) if not quick else (None, 1),
+        repeats=3 if quick else 10,
+        rate=rate,
+    )
+    scaling = []
+    if not args.skip_scaling:
+        widths = (128, 512, 2048) if quick else (128, 256, 512, 1024, 2048, 4096, 8192)
+        depths = (1, 3) if quick else (1, 2, 3, 4, 5, 6, 7)
+        scaling = bench_scaling(widths, depths, 2056, repeats=3 if quick else 10)
+    result = {
+        "command": "python benchmarks/speed.py" + (" --quick" if quick else ""),
+        "environment": env,
+        "matmul_gflops": rate,
+        "matmul_n": n,
+        "params": sum(x.size for x in jax.tree.leaves(eqx.filter(reference_net(), eqx.is_array))),
+        "training": training,
+        "sampling": sampling,
+        "scaling": scaling,
+    }
+    result["plots"] = _plots(scaling, sampling, args.out) if scaling else []
+    (args.out / "speed.json").write_text(json.dumps(result, indent=2))
+    (args.out / "speed.md").write_text(_markdown(result))
+    print(_markdown(result))
+
+
+if __name__ == "__main__":
+    main()
