@@ -33,11 +33,18 @@ def _sample_rows(
     schedule: AbstractSchedule,
     guidance: AbstractGuidance,
     sampler: AbstractSampler,
-    cond: Float[Array, "B c"] | None,
-    keys: Array,
-) -> Float[Array, "B n D"]:
+    cond: Float[Array, "B c"] | Float[Array, " c"] | None,
+    key: PRNGKey,
+    per_row: int,
+    squeeze: bool,
+) -> Samples:
+    """Everything after validation, in one compiled call: keys, reverse process, selection,
+    and the split into data and weights in user units."""
     _TRACES["sample"] += 1
     total, n_cand = model.total_dim, guidance.num_candidates
+    batched = cond is not None and cond.ndim == 2
+    rows = cond.shape[0] if batched else 1
+    keys = jr.split(key, (rows, per_row))
 
     def one(cond_row, key):
         init_key, run_key, select_key = jr.split(key, 3)
@@ -50,10 +57,14 @@ def _sample_rows(
         candidates = jax.vmap(run)(inits, jr.split(run_key, n_cand))
         return guidance.select(model, candidates, cond_row, key=select_key)
 
-    per_row = jax.vmap(one, in_axes=(None, 0))
-    if cond is None:
-        return jax.vmap(lambda k: per_row(None, k))(keys)
-    return jax.vmap(per_row)(cond, keys)
+    run_row = jax.vmap(one, in_axes=(None, 0))
+    if batched:
+        z = jax.vmap(run_row)(cond, keys)
+        z = z[:, 0] if squeeze else z
+    else:
+        z = run_row(cond, keys[0])
+    d = model.data_dim
+    return Samples(z[..., :d], model.units.to_user(z[..., d:]))
 
 
 def sample(
@@ -110,18 +121,8 @@ def sample(
         )
     if num is not None and num < 1:
         raise ValueError(f"sample: num must be >= 1, got {num}.")
-    rows = cond_arr.shape[0] if batched else 1
     per_row = 1 if num is None else int(num)
-    keys = jr.split(key, (rows, per_row))
-    if cond_arr is not None and not batched:
-        cond_arr = cond_arr[None]
-    z = _sample_rows(model, schedule, guidance, sampler, cond_arr, keys)
-    if not batched:
-        z = z[0]
-    elif num is None:
-        z = z[:, 0]
-    d = model.data_dim
-    return Samples(z[..., :d], model.units.to_user(z[..., d:]))
+    return _sample_rows(model, schedule, guidance, sampler, cond_arr, key, per_row, num is None)
 
 
 def _check_cond(model: JointModel, cond) -> Array | None:

@@ -68,6 +68,11 @@ class AbstractSchedule(eqx.Module):
         Defaults to the schedule's own grid `[1, (T−1)/T, …, 0]`. A continuous schedule needs
         `num_steps`; its grid is uniform from 1 down to 0.
         """
+        n = self.resolve_steps(num_steps)
+        return jnp.linspace(1.0, 0.0, n + 1)
+
+    def resolve_steps(self, num_steps: int | None = None) -> int:
+        """The number of sampling steps: `num_steps`, or the schedule's own `T`."""
         n = self.num_steps if num_steps is None else num_steps
         if n is None:
             raise ValueError(
@@ -77,7 +82,7 @@ class AbstractSchedule(eqx.Module):
             )
         if n < 1:
             raise ValueError(f"sampling_times: num_steps must be >= 1, got {n}.")
-        return jnp.linspace(1.0, 0.0, n + 1)
+        return n
 
     def betas(self) -> Float[Array, " T"]:
         """DDPM `β_k = 1 − ᾱ_k / ᾱ_{k−1}` on the discrete grid, `k = 1..T`."""

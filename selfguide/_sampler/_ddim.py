@@ -45,7 +45,7 @@ class DDIMSampler(ClippingSampler):
         self.clip_weight = None if clip_weight is None else tuple(clip_weight)
 
     def validate(self, schedule):
-        schedule.sampling_times(self.num_steps)
+        schedule.resolve_steps(self.num_steps)
 
     def __call__(self, eps_fn, schedule, z_init, *, key, data_dim):
         times = schedule.sampling_times(self.num_steps)
