@@ -166,12 +166,11 @@ class SelfWeightedGuidance(AbstractGuidance):
     ) -> tuple[Float[Array, ""], Float[Array, " D"]]:
         """`(log ŵ_0(z), ε(z))`: the guidance potential and the unguided ε."""
         alpha, sigma = schedule.alpha_sigma(t)
-        eps = model.eps(z, t, cond)
-        d = model.data_dim
-        w0 = (z[d:] - sigma * eps[d:]) / alpha
+        eps_x, eps_w = model.split_eps(z, t, cond)
+        w0 = (z[model.data_dim :] - sigma * eps_w) / alpha
         w = combine_weights("SelfWeightedGuidance", w0, self.channel_index, self.channel_mix)
         w = jnp.clip(w, self.clip_min, self.clip_max)
-        return jnp.log(w), eps
+        return jnp.log(w), jnp.concatenate([eps_x, eps_w])
 
     def eps(self, model, schedule, z, t, cond):
         grad, eps = jax.grad(self.log_weight, argnums=2, has_aux=True)(model, schedule, z, t, cond)

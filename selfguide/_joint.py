@@ -57,6 +57,17 @@ class JointModel(eqx.Module):
         """The unguided noise prediction for one example (no dropout)."""
         return self.network(z, t, cond, key=None)
 
+    def split_eps(
+        self, z: Float[Array, " D"], t: Float[Array, ""], cond: Float[Array, " c"] | None
+    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+        """`(ε_x, ε_w)` for one example; uses the network's own `split_eps` when it has one,
+        so that differentiating `ε_w` does not touch layers that only produce `ε_x`."""
+        split = getattr(self.network, "split_eps", None)
+        if split is not None:
+            return split(z, t, cond, key=None)
+        eps = self.network(z, t, cond, key=None)
+        return eps[: self.data_dim], eps[self.data_dim :]
+
 
 def as_joint_model(model: eqx.Module, caller: str) -> JointModel:
     """Accept a `JointModel`, or a network that carries `data_dim`/`weight_dim`/`cond_dim`."""

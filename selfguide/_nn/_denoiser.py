@@ -3,6 +3,7 @@
 import abc
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
@@ -22,6 +23,10 @@ class AbstractDenoiser(eqx.Module):
     - `key`: given during training (dropout on); `None` when sampling (deterministic).
 
     Returns the predicted noise, same shape as `z`. Batch with `jax.vmap`.
+
+    Subclasses implement `split_eps`, returning the data and weight channels separately
+    (`__call__` concatenates them). Guidance differentiates `ε_w` alone, so the backward
+    pass never enters layers that only produce `ε_x`.
     """
 
     data_dim: eqx.AbstractVar[int]
@@ -29,6 +34,16 @@ class AbstractDenoiser(eqx.Module):
     cond_dim: eqx.AbstractVar[int]
 
     @abc.abstractmethod
+    def split_eps(
+        self,
+        z: Float[Array, " D"],
+        t: Float[Array, ""],
+        cond: Float[Array, " c"] | None = None,
+        *,
+        key: PRNGKey | None = None,
+    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+        """Predict the noise in `z` at time `t`, as `(ε_x, ε_w)`."""
+
     def __call__(
         self,
         z: Float[Array, " D"],
@@ -38,3 +53,4 @@ class AbstractDenoiser(eqx.Module):
         key: PRNGKey | None = None,
     ) -> Float[Array, " D"]:
         """Predict the noise in `z` at time `t`."""
+        return jnp.concatenate(self.split_eps(z, t, cond, key=key))

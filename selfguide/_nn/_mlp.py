@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float
 
@@ -73,14 +72,15 @@ class MLPDenoiser(AbstractDenoiser):
         )
         self.activation = activation
 
-    def __call__(
+    def split_eps(
         self,
         z: Float[Array, " D"],
         t: Float[Array, ""],
         cond: Float[Array, " c"] | None = None,
         *,
         key: PRNGKey | None = None,
-    ) -> Float[Array, " D"]:
+    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+        """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
         del key  # no dropout
         context = join_inputs(
             "MLPDenoiser",
@@ -90,10 +90,13 @@ class MLPDenoiser(AbstractDenoiser):
             self.data_dim + self.weight_dim,
             self.cond_dim,
         )
-        eps_w = None
-        for i, layer in enumerate((self.input_layer, *self.layers), start=1):
-            h = self.activation(layer(z, context) if i == 1 else layer(h))
+        h = self.activation(self.input_layer(z, context))
+        eps_w = self.weight_head(h) if self.weight_head_at == 1 else None
+        for i, layer in enumerate(self.layers, start=2):
+            h = self.activation(layer(h))
             if self.weight_head is not None and i == self.weight_head_at:
                 eps_w = self.weight_head(h)
         out = self.out(h)
-        return out if eps_w is None else jnp.concatenate([out, eps_w])
+        if eps_w is None:
+            return out[: self.data_dim], out[self.data_dim :]
+        return out, eps_w

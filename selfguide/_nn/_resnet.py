@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float
 
@@ -131,14 +130,15 @@ class ResNetDenoiser(AbstractDenoiser):
         )
         self.activation = activation
 
-    def __call__(
+    def split_eps(
         self,
         z: Float[Array, " D"],
         t: Float[Array, ""],
         cond: Float[Array, " c"] | None = None,
         *,
         key: PRNGKey | None = None,
-    ) -> Float[Array, " D"]:
+    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+        """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
         context = join_inputs(
             "ResNetDenoiser",
             z,
@@ -157,4 +157,6 @@ class ResNetDenoiser(AbstractDenoiser):
         if self.weight_head is not None and self.weight_head_at == len(self.blocks):
             eps_w = self.weight_head(h)
         out = self.out(self.activation(h))
-        return out if eps_w is None else jnp.concatenate([out, eps_w])
+        if eps_w is None:
+            return out[: self.data_dim], out[self.data_dim :]
+        return out, eps_w

@@ -18,7 +18,7 @@ class FourierTimeEmbedding(eqx.Module):
     **Arguments:**
 
     - `num_features`: number of Fourier features (half cosines, half sines).
-    - `hidden`, `out`: widths of the two-layer MLP that follows (`Dense(hidden) → act → Dense(out)`).
+    - `hidden`, `out`: widths of the MLP that follows, `Dense(hidden) → act → Dense(out)`.
     - `scale`: standard deviation of the initial frequencies, in cycles per unit `τ`.
     """
 
