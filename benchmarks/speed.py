@@ -72,7 +72,8 @@ def resnet_flops(net: sg.ResNetDenoiser) -> dict[str, float]:
     """Per-example dense FLOPs of the ResNet: forward, training step, guided extra."""
     time_macs = sum(_linear_macs(lin) for lin in net.time_embedding.mlp.layers)
     z_macs = _linear_macs(net.stem.z_part)
-    ctx_macs = _linear_macs(net.stem.context_part)
+    cond_macs = _linear_macs(net.stem.cond_part) if net.stem.cond_part is not None else 0
+    stem_time_macs = _linear_macs(net.stem.time_part)
     block_macs = [_linear_macs(b.up) + _linear_macs(b.down) for b in net.blocks]
     head_macs = 0
     if net.weight_head is not None:
@@ -80,8 +81,8 @@ def resnet_flops(net: sg.ResNetDenoiser) -> dict[str, float]:
         if net.weight_head.first is not None:
             head_macs += _linear_macs(net.weight_head.first)
     out_macs = _linear_macs(net.out)
-    body = z_macs + ctx_macs + sum(block_macs) + head_macs + out_macs
-    forward_train = body + time_macs
+    body = z_macs + cond_macs + sum(block_macs) + head_macs + out_macs
+    forward_train = body + time_macs + stem_time_macs
     # Input gradients: everything but the z columns and the conditioning columns.
     cond_cols = net.cond_dim * net.stem.out_features
     train = forward_train + forward_train + (forward_train - z_macs - cond_cols)
@@ -91,7 +92,8 @@ def resnet_flops(net: sg.ResNetDenoiser) -> dict[str, float]:
     else:
         prefix = z_macs + sum(block_macs[:head_at]) + head_macs
     return {
-        "forward_sample": 2.0 * body,  # time embedding shared across the batch when sampling
+        # When sampling, the time embedding (and its input-layer block) is shared by the batch.
+        "forward_sample": 2.0 * body,
         "train_step": 2.0 * train,
         "guidance_extra": 2.0 * prefix,
     }
@@ -103,13 +105,23 @@ def reference_net(weight_head_at=2, key=0) -> sg.ResNetDenoiser:
     )
 
 
-def bench_training(batch: int, steps: int, rate: float, num_examples: int = 100_000) -> dict:
+def bench_training(
+    batch: int, steps: int, rate: float, num_examples: int = 100_000, variant: str = "reference"
+) -> dict:
     rng = np.random.default_rng(0)
     data = sg.augment(
         rng.uniform(-1, 1, (num_examples, ACTION_DIM)), rng.uniform(0.01, 1, num_examples)
     )
     cond = jnp.asarray(rng.normal(size=(num_examples, STATE_DIM)), dtype=jnp.float32)
-    net = reference_net()
+    net = {
+        "reference": reference_net,
+        "no dropout": lambda: sg.ResNetDenoiser(
+            ACTION_DIM, 1, STATE_DIM, dropout=0.0, key=jr.key(0)
+        ),
+        "no dropout, identity activation": lambda: sg.ResNetDenoiser(
+            ACTION_DIM, 1, STATE_DIM, dropout=0.0, activation=lambda x: x, key=jr.key(0)
+        ),
+    }[variant]()
     schedule = sg.VPSchedule(num_steps=15)
     optimizer = sg.default_optimizer(1_000_000)
     params = eqx.filter(net, eqx.is_inexact_array)
@@ -132,6 +144,7 @@ def bench_training(batch: int, steps: int, rate: float, num_examples: int = 100_
     xla_flops = float((xla[0] if isinstance(xla, list) else xla).get("flops", float("nan")))
     achieved = flops * steps / t / 1e9
     return {
+        "variant": variant,
         "batch": batch,
         "steps_per_chunk": steps,
         "steps_per_s": steps / t,
@@ -312,13 +325,14 @@ def _markdown(result: dict) -> str:
         "## Training (LN-ResNet 256 × 3 blocks × 4, state 17, action 6, 1 weight channel, "
         f"{result['params']:,} parameters)",
         "",
-        "| batch | steps/s | examples/s | GFLOP/step (dense) | XLA GFLOP/step | achieved GFLOP/s "
-        "| fraction of matmul rate | floor steps/s | compile s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| network | batch | steps/s | examples/s | GFLOP/step (dense) | XLA GFLOP/step "
+        "| achieved GFLOP/s | fraction of matmul rate | floor steps/s | compile s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["training"]:
         lines.append(
-            f"| {r['batch']} | {r['steps_per_s']:.2f} | {r['examples_per_s']:.0f} | "
+            f"| {r['variant']} | {r['batch']} | {r['steps_per_s']:.2f} | "
+            f"{r['examples_per_s']:.0f} | "
             f"{r['gflop_per_step']:.2f} | {r['xla_gflop_per_step']:.2f} | "
             f"{r['achieved_gflops']:.1f} | {r['fraction_of_matmul_rate']:.0%} | "
             f"{r['floor_steps_per_s']:.2f} | {r['compile_s']:.1f} |"
@@ -381,11 +395,14 @@ def main(argv=None) -> None:
     rate = max(matmul_rate(n, 5), matmul_rate(1024, 10))
     print(f"matmul rate: {rate:.1f} GFLOP/s")
     training = []
-    for batch in (256, 1024):
-        r = bench_training(batch, steps=10 if quick else 50, rate=rate)
+    runs = [(256, "reference"), (1024, "reference")]
+    if not quick:  # where the rest of the time goes: the same step without elementwise work
+        runs += [(1024, "no dropout"), (1024, "no dropout, identity activation")]
+    for batch, variant in runs:
+        r = bench_training(batch, steps=10 if quick else 50, rate=rate, variant=variant)
         training.append(r)
         print(
-            f"training B={batch}: {r['steps_per_s']:.2f} steps/s, "
+            f"training B={batch} ({variant}): {r['steps_per_s']:.2f} steps/s, "
             f"{r['fraction_of_matmul_rate']:.0%} of matmul rate"
         )
     sampling = bench_sampling(

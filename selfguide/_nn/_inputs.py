@@ -1,7 +1,6 @@
 """Shared input handling for the built-in denoisers."""
 
 import equinox as eqx
-import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
@@ -16,44 +15,50 @@ def check_dims(name: str, data_dim: int, weight_dim: int, cond_dim: int) -> None
 
 
 class InputLayer(eqx.Module):
-    """`Linear([z, context])` stored as two blocks, `W_z z + W_c context + b`.
+    """`Linear([z, cond, t_emb])` stored as three blocks, `W_z z + W_c cond + W_t t_emb + b`.
 
-    Identical to one linear layer on the concatenation (and initialised as one), but the
-    guidance gradient `∂/∂z` only touches the small `W_z`, not the conditioning and time
-    columns.
+    Identical to one linear layer on the concatenation (and initialised as one), but:
+    the guidance gradient `∂/∂z` only touches the small `W_z`; when sampling, `W_t t_emb` is
+    computed once per step for the whole batch (the time is shared) and `W_c cond` does not
+    change across steps.
     """
 
     z_part: eqx.nn.Linear
-    context_part: eqx.nn.Linear
+    cond_part: eqx.nn.Linear | None
+    time_part: eqx.nn.Linear
 
-    def __init__(self, z_dim: int, context_dim: int, width: int, *, key: PRNGKey):
-        full = eqx.nn.Linear(z_dim + context_dim, width, key=key)
-        self.z_part = eqx.nn.Linear(z_dim, width, key=key)
-        self.z_part = eqx.tree_at(
-            lambda m: (m.weight, m.bias), self.z_part, (full.weight[:, :z_dim], full.bias)
-        )
-        self.context_part = eqx.nn.Linear(context_dim, width, use_bias=False, key=key)
-        self.context_part = eqx.tree_at(
-            lambda m: m.weight, self.context_part, full.weight[:, z_dim:]
-        )
+    def __init__(self, z_dim: int, cond_dim: int, time_dim: int, width: int, *, key: PRNGKey):
+        full = eqx.nn.Linear(z_dim + cond_dim + time_dim, width, key=key)
+        cuts = (z_dim, z_dim + cond_dim)
+
+        def block(lo: int, hi: int, bias: bool) -> eqx.nn.Linear:
+            layer = eqx.nn.Linear(hi - lo, width, use_bias=bias, key=key)
+            layer = eqx.tree_at(lambda m: m.weight, layer, full.weight[:, lo:hi])
+            return eqx.tree_at(lambda m: m.bias, layer, full.bias) if bias else layer
+
+        self.z_part = block(0, cuts[0], True)
+        self.cond_part = block(*cuts, False) if cond_dim else None
+        self.time_part = block(cuts[1], cuts[1] + time_dim, False)
 
     @property
     def out_features(self) -> int:
         return self.z_part.out_features
 
-    def __call__(self, z: Float[Array, " D"], context: Float[Array, " e"]) -> Float[Array, " W"]:
-        return self.z_part(z) + self.context_part(context)
+    def __call__(
+        self, z: Float[Array, " D"], cond: Float[Array, " c"] | None, t_emb: Float[Array, " e"]
+    ) -> Float[Array, " W"]:
+        h = self.z_part(z) + self.time_part(t_emb)
+        return h if self.cond_part is None else h + self.cond_part(cond)
 
 
-def join_inputs(
+def check_inputs(
     name: str,
     z: Float[Array, " D"],
-    t_emb: Float[Array, " e"],
     cond: Float[Array, " c"] | None,
     total_dim: int,
     cond_dim: int,
-) -> Float[Array, " n"]:
-    """The context vector `[cond, t_emb]`, checking the shapes of `z` and `cond` at trace time."""
+) -> None:
+    """Check the shapes of `z` and `cond` at trace time, with errors that say what to do."""
     if z.shape != (total_dim,):
         raise ValueError(
             f"{name}: expected z of shape ({total_dim},) (data + weight channels, one example; "
@@ -65,7 +70,7 @@ def join_inputs(
                 f"{name}: got a conditioning vector but the network was built with cond_dim=0. "
                 "Build it with cond_dim=<size of cond>."
             )
-        return t_emb
+        return
     if cond is None:
         raise ValueError(
             f"{name}: the network was built with cond_dim={cond_dim} and needs `cond`; got None."
@@ -74,7 +79,6 @@ def join_inputs(
         raise ValueError(
             f"{name}: expected a conditioning vector of shape ({cond_dim},), got {cond.shape}."
         )
-    return jnp.concatenate([cond, t_emb])
 
 
 def check_head_at(name: str, weight_head_at: int | None, num_layers: int, first: int) -> None:

@@ -9,7 +9,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
 from ._denoiser import AbstractDenoiser
-from ._inputs import InputLayer, check_dims, check_head_at, join_inputs
+from ._inputs import InputLayer, check_dims, check_head_at, check_inputs
 from ._time_embedding import FourierTimeEmbedding
 
 
@@ -64,7 +64,7 @@ class MLPDenoiser(AbstractDenoiser):
         self.weight_head_at = weight_head_at
         self.time_embedding = FourierTimeEmbedding(time_features, time_dim, time_dim, key=tkey)
         total = data_dim + weight_dim
-        self.input_layer = InputLayer(total, cond_dim + time_dim, width, key=lkeys[0])
+        self.input_layer = InputLayer(total, cond_dim, time_dim, width, key=lkeys[0])
         self.layers = tuple(eqx.nn.Linear(width, width, key=k) for k in lkeys[1:])
         self.out = eqx.nn.Linear(width, total if weight_head_at is None else data_dim, key=okey)
         self.weight_head = (
@@ -82,15 +82,9 @@ class MLPDenoiser(AbstractDenoiser):
     ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
         """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
         del key  # no dropout
-        context = join_inputs(
-            "MLPDenoiser",
-            z,
-            self.time_embedding(t),
-            cond,
-            self.data_dim + self.weight_dim,
-            self.cond_dim,
-        )
-        h = self.activation(self.input_layer(z, context))
+        check_inputs("MLPDenoiser", z, cond, self.data_dim + self.weight_dim, self.cond_dim)
+        t_emb = self.time_embedding(t)
+        h = self.activation(self.input_layer(z, cond, t_emb))
         eps_w = self.weight_head(h) if self.weight_head_at == 1 else None
         for i, layer in enumerate(self.layers, start=2):
             h = self.activation(layer(h))

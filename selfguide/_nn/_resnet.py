@@ -9,7 +9,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
 from ._denoiser import AbstractDenoiser
-from ._inputs import InputLayer, check_dims, check_head_at, join_inputs
+from ._inputs import InputLayer, check_dims, check_head_at, check_inputs
 from ._time_embedding import FourierTimeEmbedding
 
 
@@ -117,7 +117,7 @@ class ResNetDenoiser(AbstractDenoiser):
         self.weight_head_at = weight_head_at
         self.time_embedding = FourierTimeEmbedding(time_features, time_dim, time_dim, key=tkey)
         total = data_dim + weight_dim
-        self.stem = InputLayer(total, cond_dim + time_dim, width, key=skey)
+        self.stem = InputLayer(total, cond_dim, time_dim, width, key=skey)
         self.blocks = tuple(
             ResidualBlock(width, expansion, dropout, activation, key=k) for k in bkeys
         )
@@ -139,16 +139,10 @@ class ResNetDenoiser(AbstractDenoiser):
         key: PRNGKey | None = None,
     ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
         """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
-        context = join_inputs(
-            "ResNetDenoiser",
-            z,
-            self.time_embedding(t),
-            cond,
-            self.data_dim + self.weight_dim,
-            self.cond_dim,
-        )
+        check_inputs("ResNetDenoiser", z, cond, self.data_dim + self.weight_dim, self.cond_dim)
+        t_emb = self.time_embedding(t)
         keys = [None] * len(self.blocks) if key is None else list(jr.split(key, len(self.blocks)))
-        h = self.stem(z, context)
+        h = self.stem(z, cond, t_emb)
         eps_w = None
         for i, (block, k) in enumerate(zip(self.blocks, keys, strict=True)):
             if self.weight_head is not None and i == self.weight_head_at:

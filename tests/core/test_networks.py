@@ -58,10 +58,15 @@ def test_input_layer_equals_one_linear_on_the_concatenation():
     """The split input layer is a reparametrisation of Linear([z, context])."""
     from selfguide._nn._inputs import InputLayer
 
-    layer = InputLayer(3, 5, 8, key=jr.key(0))
+    layer = InputLayer(3, 2, 3, 8, key=jr.key(0))
     full = eqx.nn.Linear(8, 8, key=jr.key(0))
-    z, ctx = jr.normal(jr.key(1), (3,)), jr.normal(jr.key(2), (5,))
-    np.testing.assert_allclose(layer(z, ctx), full(jnp.concatenate([z, ctx])), rtol=1e-5, atol=1e-6)
+    z, c, t = jr.normal(jr.key(1), (3,)), jr.normal(jr.key(2), (2,)), jr.normal(jr.key(3), (3,))
+    expected = full(jnp.concatenate([z, c, t]))
+    np.testing.assert_allclose(layer(z, c, t), expected, rtol=1e-5, atol=1e-6)
+    no_cond = InputLayer(3, 0, 5, 8, key=jr.key(0))
+    np.testing.assert_allclose(
+        no_cond(z, None, jnp.concatenate([c, t])), expected, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_dropout_only_with_key():
