@@ -14,6 +14,10 @@ from .._metrics import sliced_wasserstein as sliced_wasserstein
 from .._metrics import wasserstein_1d as wasserstein_1d
 from ._beta import BetaRangeWarning as BetaRangeWarning
 from ._beta import check_beta as check_beta
+from ._cep import CEPGuidance as CEPGuidance
+from ._cep import EnergyNetwork as EnergyNetwork
+from ._cep import cep_loss as cep_loss
+from ._cep import train_cep as train_cep
 from ._datasets import DATASETS as DATASETS
 from ._datasets import energy as energy
 from ._datasets import get_toy as get_toy
@@ -22,6 +26,14 @@ from ._datasets import sample_q as sample_q
 from ._datasets import weight as weight
 from ._evaluate import MetricReport as MetricReport
 from ._evaluate import evaluate as evaluate
+from ._evaluate import evaluate_many as evaluate_many
 from ._ground_truth import mode_weights as mode_weights
 from ._ground_truth import sample_target as sample_target
+from ._run import METHODS as METHODS
+from ._run import QUICK as QUICK
+from ._run import Budget as Budget
+from ._run import GridResult as GridResult
+from ._run import run_grid as run_grid
+from ._run import train_energy as train_energy
+from ._run import train_swg as train_swg
 from ._toy import Toy as Toy

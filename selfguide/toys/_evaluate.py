@@ -1,6 +1,6 @@
 """Score a sample of a toy target against exact ground truth, each metric next to its floor."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -73,12 +73,44 @@ def evaluate(
         print(f"{name}: {value:.4f} (floor {floor:.4f} ± {spread:.4f})")
     ```
     """
-    call = "evaluate"
+    report = evaluate_many(
+        dataset, {"x": x}, beta, rng=rng, n_ref=n_ref, seeds=seeds, pool=pool,
+        bandwidths=bandwidths, num_projections=num_projections, call="evaluate",
+    )
+    return report["x"]
+
+
+def evaluate_many(
+    dataset: str | Toy,
+    samples: Mapping[str, Float[ArrayLike, "n dim"]],
+    beta: Real,
+    *,
+    rng: RNG,
+    n_ref: int | None = None,
+    seeds: int | Sequence[int] = 5,
+    pool: int | None = None,
+    bandwidths: Sequence[float] = (0.1, 0.2, 0.5, 1.0, 2.0),
+    num_projections: int = 256,
+    call: str = "evaluate_many",
+) -> dict[str, dict[str, MetricReport]]:
+    """[`evaluate`][selfguide.toys.evaluate] for several samples of the same size at once:
+    one reference draw and one set of noise floors serve them all.
+
+    **Returns:** `{sample name: {metric name: MetricReport}}`.
+    """
     toy = get_toy(dataset, call=call)
     beta = check_real(call, "beta", beta)
-    e = energy(toy, x)
-    x = np.asarray(x, dtype=np.float64)
-    n = len(x)
+    if not samples:
+        raise ValueError(f"{call}: `samples` is empty; pass at least one sample.")
+    points = {name: np.asarray(x, dtype=np.float64) for name, x in samples.items()}
+    energies = {name: energy(toy, x) for name, x in points.items()}
+    sizes = {len(x) for x in points.values()}
+    if len(sizes) != 1:
+        raise ValueError(
+            f"{call}: all samples must have the same size (their noise floors are shared), "
+            f"got sizes {sorted(sizes)}."
+        )
+    n = sizes.pop()
     n_ref = n if n_ref is None else check_count(call, "n_ref", n_ref)
 
     def draw(size: int, gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +128,12 @@ def evaluate(
     reference = draw(n_ref, as_generator(rng))
     floors = noise_floor(metrics, draw, n, seeds, n_ref=n_ref)
     return {
-        name: MetricReport(metric((x, e), reference), floors[name].mean, floors[name].std)
-        for name, metric in metrics.items()
+        sample: {
+            name: MetricReport(
+                metric((points[sample], energies[sample]), reference),
+                floors[name].mean, floors[name].std,
+            )
+            for name, metric in metrics.items()
+        }
+        for sample in points
     }

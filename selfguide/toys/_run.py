@@ -1,0 +1,399 @@
+"""Train one β-conditioned SWG model per toy, sample it with every method, score everything.
+
+The pieces behind `selfguide toy`, `selfguide demo` and `benchmarks/toys.py`:
+[`Budget`][selfguide.toys.Budget] (every size and step count), `train_swg` / `train_energy`
+(cached checkpoints), `draw` (one method at one `β`), and `run_grid` (datasets × β × seeds).
+"""
+
+import dataclasses
+import hashlib
+import json
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import diffrax as dfx
+import equinox as eqx
+import jax.random as jr
+import numpy as np
+
+from .._augment import augment
+from .._checkpoint import CheckpointError
+from .._guidance import NoGuidance, Resampling, SelfWeightedGuidance
+from .._joint import JointModel
+from .._nn._mlp import MLPDenoiser
+from .._sample import sample
+from .._sampler._ddpm import DDPMSampler
+from .._sampler._ode import ODESampler
+from .._schedule import AbstractSchedule, CosineSchedule, VPSchedule
+from .._train import load_model, train
+from ._beta import check_beta
+from ._cep import CEPGuidance, EnergyNetwork, num_params, train_cep
+from ._datasets import DATASETS, get_toy, sample_q
+from ._evaluate import MetricReport, evaluate_many
+from ._ground_truth import sample_target
+from ._toy import check_count
+
+METHODS: tuple[str, ...] = ("unguided", "resample", "swg-ddpm", "swg-ode", "cep")
+"""The methods compared: unguided diffusion (samples `q`), importance resampling of `N`
+unguided candidates by their sampled weight channel, SWG at `ρ = 1` with DDPM and with a
+diffrax ODE solver, and CEP-style guidance by a separately trained energy network."""
+
+METHOD_LABELS = {
+    "unguided": "unguided (q)", "resample": "resampling", "swg-ddpm": "SWG DDPM",
+    "swg-ode": "SWG ODE", "cep": "CEP (2 nets)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """Every size and step count of a toy run (part of the checkpoint cache key).
+
+    - `steps`, `batch_size`, `width`, `depth`, `num_train`: the SWG model (an
+        [`MLPDenoiser`][selfguide.MLPDenoiser] on `[x, w]` conditioned on `β / β_max`,
+        trained on `num_train` draws of `q`, each with its own `β ~ U[0, β_max]`).
+    - `beta_max`: the top of the trained `β` range.
+    - `weight_loss`: the ε-loss weight of the weight channel (the toy reference uses 2).
+    - `schedule`: `"cosine"` or `"vp"` (continuous time, so DDPM and the ODE share a model).
+    - `cep_steps`, `cep_groups`, `cep_support`, `cep_width`, `cep_depth`: CEP's energy network.
+    - `sample_steps`: DDPM steps; `ode_steps`: Heun steps of the ODE solver.
+    - `num_samples`: samples per (method, β, seed); `resample_n`: resampling candidates `N`.
+    - `clip_max`: upper clip of `ŵ0` in user units (weights are ≤ 1); `clip_weight`: clip
+        SWG's DDPM iterate's weight channel to `[1e-4, 1]` (user units) after every step
+        (the RL reference).
+    - `weight_scale`: `"none"` (the channel is `w`) or `"rms"` (the channel is
+        `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
+        `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
+    """
+
+    steps: int = 4000
+    batch_size: int = 512
+    width: int = 256
+    depth: int = 4
+    num_train: int = 100_000
+    beta_max: float = 24.0
+    weight_loss: float = 2.0
+    schedule: str = "vp"
+    cep_steps: int = 1500
+    cep_groups: int = 32
+    cep_support: int = 16
+    cep_width: int = 256
+    cep_depth: int = 3
+    sample_steps: int = 100
+    ode_steps: int = 50
+    num_samples: int = 1000
+    resample_n: int = 4
+    clip_max: float | None = 1.0
+    clip_weight: bool = True
+    weight_scale: str = "rms"
+
+    def __post_init__(self):
+        if self.schedule not in ("cosine", "vp"):
+            raise ValueError(f"Budget: schedule must be 'cosine' or 'vp', got {self.schedule!r}.")
+        for name in ("steps", "batch_size", "width", "depth", "num_train", "sample_steps",
+                     "ode_steps", "num_samples", "resample_n", "cep_groups"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"Budget: {name} must be >= 1, got {getattr(self, name)}.")
+        if self.weight_scale not in ("none", "rms"):
+            raise ValueError(
+                f"Budget: weight_scale must be 'none' or 'rms', got {self.weight_scale!r}."
+            )
+        if self.beta_max < 20:
+            raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")
+
+    def training_tag(self, *fields: str) -> str:
+        values = {f: getattr(self, f) for f in fields}
+        return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
+
+
+SWG_FIELDS = ("steps", "batch_size", "width", "depth", "num_train", "beta_max", "weight_loss",
+              "schedule", "weight_scale")
+CEP_FIELDS = ("cep_steps", "cep_groups", "cep_support", "cep_width", "cep_depth", "beta_max",
+              "schedule", "num_train")
+
+QUICK = Budget(steps=3000, num_train=50_000, cep_steps=1000)
+"""The short run of `selfguide demo` and `selfguide toy --quick`: the benchmark's networks and
+samplers with fewer training steps (a few minutes on 2 CPUs)."""
+
+
+def make_schedule(budget: Budget) -> AbstractSchedule:
+    """The continuous-time schedule of a budget (the cosine one floors `ᾱ` at `1e-4`)."""
+    if budget.schedule == "cosine":
+        return CosineSchedule(num_steps=None, min_alpha_bar=1e-4)
+    return VPSchedule(num_steps=None, beta_min=0.1, beta_max=10.0)
+
+
+def beta_cond(beta: float, budget: Budget) -> np.ndarray:
+    """The model's conditioning vector for `β`: `[β / β_max]`."""
+    return np.array([beta / budget.beta_max], dtype=np.float32)
+
+
+def training_data(dataset: str, budget: Budget, seed: int):
+    """`(x, e, β)`: `num_train` draws of `q`, their energies and one `β ~ U[0, β_max]` each."""
+    rng = np.random.default_rng([seed, 1])
+    x, e = sample_q(dataset, budget.num_train, rng=rng)
+    beta = rng.uniform(0.0, budget.beta_max, size=budget.num_train)
+    return x, e, beta
+
+
+def weight_scale(dataset: str, beta, budget: Budget, seed: int = 0) -> np.ndarray:
+    """`c(β)`: the constant the weight channel is divided by (1, or `√E_q[w²]` estimated on
+    4096 training energies); a positive constant per `β` leaves `∇ log E[w | z_t]` exact."""
+    beta = np.asarray(beta, dtype=np.float64)
+    if budget.weight_scale == "none":
+        return np.ones_like(beta)
+    _, e, _ = training_data(dataset, budget, seed)
+    e = e[:4096]
+    flat = beta.reshape(-1)
+    out = np.empty_like(flat)
+    for i in range(0, len(flat), 2048):
+        b = flat[i:i + 2048, None]
+        out[i:i + 2048] = np.sqrt(np.mean(np.exp(2.0 * b * (e[None] - 1.0)), axis=1))
+    return out.reshape(beta.shape)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """Training cost of one network: optimiser `steps`, wall `seconds`, `params`."""
+
+    steps: int
+    seconds: float
+    params: int
+
+
+def _read_cost(path: Path) -> Cost | None:
+    return Cost(**json.loads(path.read_text())) if path.exists() else None
+
+
+def train_swg(
+    dataset: str, budget: Budget, *, cache_dir: Path | None = None, seed: int = 0,
+    progress: bool = True,
+) -> tuple[JointModel, Cost]:
+    """Train (or load from `cache_dir`) the β-conditioned SWG model of one toy.
+
+    Data: `z = [x, w]` with `w = exp(β (e − 1)) ∈ (0, 1]` and `cond = β / β_max`.
+    """
+    get_toy(dataset, call="train_swg")
+    ckpt = cost_file = None
+    if cache_dir is not None:
+        stem = f"swg-{dataset}-{budget.training_tag(*SWG_FIELDS)}-s{seed}"
+        ckpt, cost_file = Path(cache_dir) / f"{stem}.ckpt", Path(cache_dir) / f"{stem}.json"
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
+        cost = _read_cost(cost_file)
+        if cost is not None and ckpt.exists():
+            try:
+                return load_model(ckpt), cost
+            except CheckpointError:  # written by another version of the network: retrain
+                pass
+        ckpt.unlink(missing_ok=True)
+    x, e, beta = training_data(dataset, budget, seed)
+    w = np.exp(beta * (e - 1.0)) / weight_scale(dataset, beta, budget, seed)
+    net = MLPDenoiser(2, 1, cond_dim=1, width=budget.width, depth=budget.depth,
+                      key=jr.key(seed))
+    start = time.perf_counter()
+    result = train(
+        net, augment(x, w[:, None]), schedule=make_schedule(budget), steps=budget.steps,
+        batch_size=budget.batch_size, cond=(beta / budget.beta_max)[:, None],
+        loss_weights=[1.0, 1.0, budget.weight_loss], key=jr.key(seed + 1),
+        checkpoint=ckpt, resume=True, progress=progress, steps_per_chunk=500,
+    )
+    cost = Cost(budget.steps, time.perf_counter() - start, num_params(net))
+    if cost_file is not None:
+        cost_file.write_text(json.dumps(dataclasses.asdict(cost)))
+    return result.model, cost
+
+
+def train_energy(
+    dataset: str, budget: Budget, *, cache_dir: Path | None = None, seed: int = 0,
+    progress: bool = True,
+) -> tuple[EnergyNetwork, Cost]:
+    """Train (or load from `cache_dir`) CEP's time-dependent energy network for one toy."""
+    get_toy(dataset, call="train_energy")
+    net = EnergyNetwork(2, 1, width=budget.cep_width, depth=budget.cep_depth,
+                        key=jr.key(seed + 2))
+    path = cost_file = None
+    if cache_dir is not None:
+        stem = f"cep-{dataset}-{budget.training_tag(*CEP_FIELDS)}-s{seed}"
+        path, cost_file = Path(cache_dir) / f"{stem}.eqx", Path(cache_dir) / f"{stem}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cost = _read_cost(cost_file)
+        if cost is not None and path.exists():
+            try:
+                return eqx.tree_deserialise_leaves(path, net), cost
+            except (RuntimeError, ValueError):  # another version of the network: retrain
+                pass
+    x, e, _ = training_data(dataset, budget, seed)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=budget.cep_steps, desc="cep", unit="step", dynamic_ncols=True)
+
+    def callback(done: int, loss: float) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+            bar.set_postfix(loss=f"{loss:.4f}")
+
+    net, seconds = train_cep(
+        net, x, e, schedule=make_schedule(budget), steps=budget.cep_steps,
+        beta_max=budget.beta_max, key=jr.key(seed + 3), groups=budget.cep_groups,
+        support=budget.cep_support, callback=callback,
+    )
+    if bar is not None:
+        bar.close()
+    cost = Cost(budget.cep_steps, seconds, num_params(net))
+    if path is not None:
+        eqx.tree_serialise_leaves(path, net)
+        cost_file.write_text(json.dumps(dataclasses.asdict(cost)))
+    return net, cost
+
+
+def draw(
+    method: str, dataset: str, model: JointModel, beta: float, budget: Budget, *, seed: int,
+    energy_net: EnergyNetwork | None = None, num: int | None = None,
+) -> np.ndarray:
+    """`num` samples (default `budget.num_samples`) of one method at one `β`, shape `(n, 2)`."""
+    if method not in METHODS:
+        raise ValueError(f"draw: unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    num = budget.num_samples if num is None else check_count("draw", "num", num)
+    schedule = make_schedule(budget)
+    scale = float(weight_scale(dataset, beta, budget))
+    clip = (1e-4 / scale, 1.0 / scale) if budget.clip_weight else None
+    ddpm = DDPMSampler(num_steps=budget.sample_steps)
+    clip_max = None if budget.clip_max is None else budget.clip_max / scale
+    swg = SelfWeightedGuidance(1.0, clip_min=1e-4 / scale, clip_max=clip_max)
+    if method == "unguided":
+        guidance, sampler = NoGuidance(), ddpm
+    elif method == "resample":
+        guidance, sampler = Resampling(budget.resample_n), ddpm
+    elif method == "swg-ddpm":
+        guidance = swg
+        sampler = DDPMSampler(num_steps=budget.sample_steps, clip_weight=clip)
+    elif method == "swg-ode":
+        guidance = swg
+        sampler = ODESampler(dfx.Heun(), dfx.ConstantStepSize(), num_steps=budget.ode_steps)
+    else:
+        if energy_net is None:
+            raise ValueError("draw: method 'cep' needs energy_net=<a trained EnergyNetwork>.")
+        guidance, sampler = CEPGuidance(energy_net), ddpm
+    out = sample(model, schedule, num=num, cond=beta_cond(beta, budget), guidance=guidance,
+                 sampler=sampler, key=jr.key(seed))
+    x = np.asarray(out.x, dtype=np.float64)
+    return np.where(np.isfinite(x), x, 1e3)  # a diverged sample counts as far away
+
+
+def check_request(
+    datasets: Sequence[str], betas: Sequence[float], methods: Sequence[str], seeds: int,
+    budget: Budget, *, call: str,
+) -> None:
+    """Validate a grid before any training: names, counts, and `β` in the trained range."""
+    if not datasets:
+        raise ValueError(f"{call}: no datasets given; choose from {', '.join(DATASETS)}.")
+    for name in datasets:
+        get_toy(name, call=call)
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"{call}: unknown method {m!r}; choose from {', '.join(METHODS)}.")
+    if isinstance(seeds, bool) or int(seeds) < 1:
+        raise ValueError(f"{call}: `seeds` must be >= 1, got {seeds!r}.")
+    check_count(call, "num_samples", budget.num_samples)
+    for beta in betas:
+        if beta < 0:
+            raise ValueError(f"{call}: beta must be >= 0, got {beta}.")
+        check_beta(beta, (0.0, budget.beta_max))
+
+
+@dataclasses.dataclass
+class GridResult:
+    """What [`run_grid`][selfguide.toys.run_grid] produced: per-cell metric `rows`, `samples`
+    for the figure (seed 0) and the exact `targets`, training `costs` per dataset, and wall
+    `seconds`."""
+
+    rows: list[dict]
+    samples: dict[tuple[str, float, str], np.ndarray]
+    targets: dict[tuple[str, float], np.ndarray]
+    costs: dict[str, dict[str, Cost]]
+    seconds: float
+    budget: Budget
+
+
+def run_grid(
+    datasets: Sequence[str],
+    betas: Sequence[float],
+    *,
+    methods: Sequence[str] = METHODS,
+    seeds: int = 1,
+    budget: Budget = QUICK,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+    on_dataset: Callable[[GridResult], None] | None = None,
+) -> GridResult:
+    """Train (or load) one model per dataset and score every method at every `β` and seed.
+
+    One SWG model (and, for `"cep"`, one energy network) per dataset serves every `β` and
+    sampling seed; the metrics of each (dataset, β, seed) share one reference draw and one
+    set of noise floors.
+    """
+    check_request(datasets, betas, methods, seeds, budget, call="run_grid")
+    start = time.perf_counter()
+    rows, samples, targets, costs = [], {}, {}, {}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(datasets) * len(betas) * seeds, desc="grid", unit="cell",
+                   dynamic_ncols=True, position=0)
+    for dataset in datasets:
+        log(f"[{dataset}] training the SWG model ({budget.steps} steps)")
+        model, swg_cost = train_swg(dataset, budget, cache_dir=cache_dir, progress=progress)
+        costs[dataset] = {"swg": swg_cost}
+        energy_net = None
+        if "cep" in methods:
+            log(f"[{dataset}] training CEP's energy network ({budget.cep_steps} steps)")
+            energy_net, cep_cost = train_energy(dataset, budget, cache_dir=cache_dir,
+                                                progress=progress)
+            costs[dataset]["cep"] = cep_cost
+        for beta in betas:
+            targets[(dataset, beta)] = sample_target(
+                dataset, beta, budget.num_samples, rng=np.random.default_rng([7, int(beta)])
+            )[0]
+            for seed in range(seeds):
+                drawn, times = {}, {}
+                for m in methods:
+                    t0 = time.perf_counter()
+                    drawn[m] = draw(m, dataset, model, beta, budget,
+                                    seed=1000 * seed + int(beta * 10), energy_net=energy_net)
+                    times[m] = time.perf_counter() - t0
+                    if seed == 0:
+                        samples[(dataset, beta, m)] = drawn[m]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ref_rng = np.random.default_rng([seed, 99])
+                    reports = evaluate_many(dataset, drawn, beta, rng=ref_rng, seeds=5)
+                for m, report in reports.items():
+                    rows.extend(_rows(dataset, beta, m, seed, report, times[m]))
+                if bar is not None:
+                    bar.update(1)
+        if on_dataset is not None:  # partial results, e.g. to write them as the grid runs
+            on_dataset(GridResult(rows, samples, targets, costs, time.perf_counter() - start,
+                                  budget))
+    if bar is not None:
+        bar.close()
+    return GridResult(rows, samples, targets, costs, time.perf_counter() - start, budget)
+
+
+def _rows(dataset, beta, method, seed, report: dict[str, MetricReport], seconds) -> list[dict]:
+    return [
+        {"dataset": dataset, "beta": beta, "method": method, "seed": seed, "metric": name,
+         "value": r.value, "floor": r.floor, "floor_std": r.floor_std,
+         "sample_seconds": seconds}
+        for name, r in report.items()
+    ]
+
+
+def within(value: float, floor: float, floor_std: float, factor: float = 2.0) -> bool:
+    """Whether a metric is within `factor ×` its noise floor: `value ≤ factor · max(floor,
+    floor_std)` (MMD² is unbiased, so its floor is ~0 and its scale is the spread)."""
+    return bool(value <= factor * max(floor, floor_std))

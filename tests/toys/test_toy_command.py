@@ -1,0 +1,68 @@
+"""`selfguide toy` end to end at a tiny budget, and its bad-input messages."""
+
+import warnings
+
+import pytest
+
+from selfguide._cli import main
+from selfguide.toys import BetaRangeWarning
+
+
+def _args(tmp_path, *extra):
+    return ["toy", "--quick", "--steps", "20", "--cep-steps", "10", "--samples", "40",
+            "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+            "--no-progress", *extra]
+
+
+def test_runs_end_to_end_and_reuses_the_cache(tmp_path, capsys):
+    args = _args(tmp_path, "--datasets", "moons", "--betas", "3")
+    assert main(args) == 0
+    out = tmp_path / "out"
+    for name in ("grid.png", "metrics.csv", "metrics.md"):
+        assert (out / name).stat().st_size > 0
+    csv = (out / "metrics.csv").read_text().splitlines()
+    assert csv[0].startswith("dataset,beta,method,seed,metric,value,floor")
+    methods = {line.split(",")[2] for line in csv[1:]}
+    assert methods == {"unguided", "resample", "swg-ddpm", "swg-ode", "cep"}
+    printed = capsys.readouterr().out
+    assert "| moons | 3 | SWG DDPM |" in printed and "noise floor" in printed
+    cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert any(n.startswith("swg-moons") for n in cached)
+    assert any(n.startswith("cep-moons") for n in cached)
+
+
+def test_unknown_dataset(tmp_path):
+    match = "selfguide toy: unknown dataset 'bananas'. Expected one of"
+    with pytest.raises(SystemExit, match=match):
+        main(_args(tmp_path, "--datasets", "bananas"))
+
+
+def test_unknown_method(tmp_path):
+    with pytest.raises(SystemExit, match="selfguide toy: unknown method 'magic'; choose from"):
+        main(_args(tmp_path, "--datasets", "moons", "--methods", "magic"))
+
+
+def test_negative_sample_count(tmp_path):
+    with pytest.raises(SystemExit, match="--samples must be a positive number, got -5"):
+        main(_args(tmp_path, "--datasets", "moons") + ["--samples", "-5"])
+
+
+def test_negative_beta(tmp_path):
+    with pytest.raises(SystemExit, match="selfguide toy: beta must be >= 0, got -1.0"):
+        main(_args(tmp_path, "--datasets", "moons", "--betas", "-1"))
+
+
+def test_beta_outside_trained_range_warns(tmp_path, monkeypatch):
+    import selfguide.toys._command as command
+
+    def stop(*args, **kwargs):  # the warning comes before any training; stop there
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "write_outputs", stop)
+    monkeypatch.setattr("selfguide.toys._run.train_swg", stop)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            main(_args(tmp_path, "--datasets", "moons", "--betas", "30"))
+    messages = [str(w.message) for w in caught if issubclass(w.category, BetaRangeWarning)]
+    assert any("beta=30.0 is outside the trained range [0.0, 24.0]" in m for m in messages)
