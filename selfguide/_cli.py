@@ -19,6 +19,7 @@ def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentPars
 
 def _load_commands() -> None:
     from . import _demo  # noqa: F401  (registers `demo`)
+    from .conditional import _command as _conditional  # noqa: F401  (registers `conditional`)
     from .toys import _command  # noqa: F401  (registers `toy`)
 
 

@@ -7,10 +7,11 @@ import sys
 import pytest
 
 import selfguide
+import selfguide.conditional
 import selfguide.toys
 import selfguide_rl
 
-MODULES = [selfguide, selfguide.toys, selfguide_rl]
+MODULES = [selfguide, selfguide.toys, selfguide.conditional, selfguide_rl]
 
 
 def _public(module):
