@@ -2,8 +2,44 @@
 
 Data: Minari and D4RL-HDF5 loading into one flat `Transitions` structure, task metadata and
 normalised scores, and locally collected D4RL-recipe PointMaze datasets.
+
+Learning: IQL-style values (expectile or linex), weights from advantages, one
+state-conditioned diffusion model over `[action, weight]`, acting by BC, IDQL, SWG or SWG-R,
+evaluation in vector environments, and a staged, resumable run (`train_run`).
 """
 
+from ._evaluate import EvalResult as EvalResult
+from ._evaluate import evaluate as evaluate
+from ._evaluate import make_vector_env as make_vector_env
+from ._pipeline import Agent as Agent
+from ._pipeline import evaluate_agent as evaluate_agent
+from ._pipeline import format_results as format_results
+from ._pipeline import load_run as load_run
+from ._pipeline import train_run as train_run
+from ._policy import METHODS as METHODS
+from ._policy import Policy as Policy
+from ._policy import PolicyConfig as PolicyConfig
+from ._policy import PolicyResult as PolicyResult
+from ._policy import act as act
+from ._policy import load_policy as load_policy
+from ._policy import train_policy as train_policy
+from ._presets import PRESETS as PRESETS
+from ._presets import Preset as Preset
+from ._presets import get_preset as get_preset
+from ._values import ValueConfig as ValueConfig
+from ._values import ValueResult as ValueResult
+from ._values import Values as Values
+from ._values import advantages as advantages
+from ._values import expectile_loss as expectile_loss
+from ._values import learn_values as learn_values
+from ._values import linex_loss as linex_loss
+from ._values import load_values as load_values
+from ._weights import WEIGHT_KINDS as WEIGHT_KINDS
+from ._weights import compute_weights as compute_weights
+from ._weights import expectile_weight as expectile_weight
+from ._weights import exponential_weight as exponential_weight
+from ._weights import linex_weight as linex_weight
+from ._weights import smooth_expectile_weight as smooth_expectile_weight
 from .data import POINTMAZE_TASKS as POINTMAZE_TASKS
 from .data import CollectionReport as CollectionReport
 from .data import DatasetNotFoundError as DatasetNotFoundError

@@ -165,6 +165,171 @@ def _info(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------
+# train / eval / sweep
+
+
+def _parse_override(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--set expects FIELD=VALUE, got {text!r}")
+    name, raw = text.split("=", 1)
+    import json
+
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    if isinstance(value, list):
+        value = tuple(value)
+    return name.strip(), value
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from err
+
+
+def _methods(text: str) -> tuple[str, ...]:
+    from ._policy import METHODS
+
+    methods = tuple(m.strip() for m in text.split(",") if m.strip())
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown method(s) {bad}; choose from {METHODS}")
+    return methods
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from ._presets import PRESETS
+
+    parser.add_argument("source", help="a Minari id or the path of a D4RL HDF5 file")
+    parser.add_argument("--run-dir", type=Path, required=True, help="the run directory")
+    parser.add_argument(
+        "--preset", default="auto",
+        help=f"task-family preset: auto (the dataset's family) or one of {', '.join(PRESETS)}",
+    )
+    parser.add_argument("--full", action="store_true",
+                        help="the paper's budgets (500k value, 1M diffusion steps at batch 1024)")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    parser.add_argument("--dataset-id", default=None, help="D4RL name of an HDF5 file")
+    parser.add_argument("--root", type=Path, default=None, help="Minari root to read from")
+    parser.add_argument(
+        "--set", dest="overrides", type=_parse_override, action="append", default=[],
+        metavar="FIELD=VALUE",
+        help="change a preset field, e.g. --set values.steps=2000 --set guidance_scale=5",
+    )
+    parser.add_argument("--eval", action="store_true",
+                        help="evaluate all four methods after training")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _set_root(args: argparse.Namespace) -> None:
+    if getattr(args, "root", None) is not None:
+        os.environ["MINARI_DATASETS_PATH"] = str(args.root.expanduser().resolve())
+
+
+@command("train", "learn values, then the diffusion policy, in a resumable run directory",
+         _train_arguments)
+def _train(args: argparse.Namespace) -> int:
+    from ._pipeline import evaluate_agent, format_results, train_run
+    from ._presets import PRESETS
+
+    _set_root(args)
+    if args.preset != "auto" and args.preset not in PRESETS:
+        raise ValueError(
+            f"unknown preset {args.preset!r}; expected auto or one of {', '.join(PRESETS)}."
+        )
+    agent = train_run(
+        args.source, args.run_dir, preset=args.preset, seed=args.seed,
+        dataset_id=args.dataset_id, full=args.full, overrides=dict(args.overrides),
+        progress=not args.no_progress,
+    )
+    print(f"trained {agent.task.dataset_id} into {args.run_dir} (preset {agent.preset.name})")
+    print("weights: " + ", ".join(f"{k} {v:.3g}" for k, v in agent.weight_stats.items()))
+    if args.eval:
+        print(format_results(evaluate_agent(agent, progress=not args.no_progress)))
+    return 0
+
+
+def _eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, help="a run directory from `selfguide-rl train`")
+    parser.add_argument("--methods", type=_methods, default=("bc", "idql", "swg", "swg-r"),
+                        help="comma-separated: bc, idql, swg, swg-r (default all)")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="guidance scale for swg / swg-r (default: the preset's)")
+    parser.add_argument("--episodes", type=int, default=None, help="episodes per seed")
+    parser.add_argument("--seeds", type=int, default=1, help="evaluation seeds (default 1)")
+    parser.add_argument("--candidates", type=int, default=None, help="N for idql / swg-r")
+    parser.add_argument("--max-episode-steps", type=int, default=None,
+                        help="cut episodes short (quick checks; scores not comparable)")
+    parser.add_argument("--root", type=Path, default=None, help="Minari root to read from")
+
+
+def _check_eval_args(args: argparse.Namespace, scales) -> None:
+    from ._policy import check_scale
+
+    for s in scales or ():
+        check_scale(f"selfguide-rl {args.command}", s)
+    if args.episodes is not None and args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}.")
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {args.seeds}.")
+
+
+@command("eval", "evaluate a trained run (BC, IDQL, SWG, SWG-R) in vector environments",
+         _eval_arguments)
+def _eval(args: argparse.Namespace) -> int:
+    from ._pipeline import evaluate_agent, format_results, load_run
+
+    _set_root(args)
+    scales = None if args.scale is None else (args.scale,)
+    _check_eval_args(args, scales)
+    agent = load_run(args.run_dir)
+    results = evaluate_agent(agent, methods=args.methods, scales=scales,
+                             seeds=tuple(range(args.seeds)), episodes=args.episodes,
+                             num_candidates=args.candidates,
+                             max_episode_steps=args.max_episode_steps, progress=True)
+    print(f"{agent.task.dataset_id}: normalised score over {args.seeds} seed(s)")
+    print(format_results(results))
+    return 0
+
+
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, help="a run directory from `selfguide-rl train`")
+    parser.add_argument("--scales", type=_floats, default=(0, 1, 5, 10, 15, 20, 25, 30),
+                        help="comma-separated guidance scales (default 0,1,5,10,15,20,25,30)")
+    parser.add_argument("--methods", type=_methods, default=("swg",),
+                        help="swg and/or swg-r (default swg)")
+    parser.add_argument("--episodes", type=int, default=None, help="episodes per seed")
+    parser.add_argument("--seeds", type=int, default=1, help="evaluation seeds (default 1)")
+    parser.add_argument("--candidates", type=int, default=None, help="N for swg-r")
+    parser.add_argument("--max-episode-steps", type=int, default=None,
+                        help="cut episodes short (quick checks; scores not comparable)")
+    parser.add_argument("--root", type=Path, default=None, help="Minari root to read from")
+
+
+@command("sweep", "evaluate SWG over guidance scales on a trained run (no retraining)",
+         _sweep_arguments)
+def _sweep(args: argparse.Namespace) -> int:
+    from ._pipeline import evaluate_agent, format_results, load_run
+
+    _set_root(args)
+    _check_eval_args(args, args.scales)
+    bad = [m for m in args.methods if m not in ("swg", "swg-r")]
+    if bad:
+        raise ValueError(f"sweep: guidance scales apply to swg and swg-r only, got {bad}.")
+    agent = load_run(args.run_dir)
+    results = evaluate_agent(agent, methods=args.methods, scales=args.scales,
+                             seeds=tuple(range(args.seeds)), episodes=args.episodes,
+                             num_candidates=args.candidates,
+                             max_episode_steps=args.max_episode_steps, progress=True)
+    print(f"{agent.task.dataset_id}: guidance-scale sweep")
+    print(format_results(results))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args))
-    except (ValueError, TypeError, FileNotFoundError) as e:
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as e:
         print(f"selfguide-rl {args.command}: error: {e}", file=sys.stderr)
         return 1
 

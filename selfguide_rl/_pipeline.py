@@ -1,0 +1,351 @@
+"""The staged run: data → values → weights → diffusion policy, in one run directory.
+
+```
+RUN_DIR/
+  config.json          what was run (source, preset, seed, action bounds, versions)
+  values.ckpt          stage 1: Q, target Q, V and optimiser state (resumable)
+  policy.ckpt          stage 2: the diffusion model's training state and EMA (resumable)
+  metrics.csv          per-chunk losses of both stages
+  learning_curve.png   the same, plotted
+  eval.csv             one row per evaluation episode (`eval` and `sweep` append)
+```
+
+A finished stage is loaded, not redone; an interrupted stage continues from its last
+checkpoint and ends exactly where an uninterrupted run would (same key, same batches).
+JSON and CSV files are written atomically (temporary file, then rename).
+"""
+
+import csv
+import dataclasses
+import importlib.metadata
+import io
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import jax.random as jr
+import numpy as np
+
+from ._evaluate import EvalResult, evaluate, make_env, make_vector_env
+from ._policy import METHODS, Policy, load_policy, train_policy
+from ._presets import Preset, get_preset
+from ._values import advantages, learn_values, load_values
+from ._weights import compute_weights
+from .data import TaskInfo, load_dataset, process_rewards
+
+CONFIG, VALUES, POLICY = "config.json", "values.ckpt", "policy.ckpt"
+METRICS, CURVE, EVAL = "metrics.csv", "learning_curve.png", "eval.csv"
+_METRIC_COLUMNS = ("stage", "step", "seconds", "q_loss", "v_loss", "q_mean", "loss",
+                   "data_loss", "weight_loss")
+_EVAL_COLUMNS = ("method", "scale", "num_candidates", "seed", "episode", "return", "score")
+
+
+@dataclasses.dataclass(frozen=True)
+class Agent:
+    """A trained run: the `policy` (with its values), the `task`, the `preset`, the
+    `run_dir`, and the weights' summary `weight_stats`."""
+
+    policy: Policy
+    task: TaskInfo
+    preset: Preset
+    run_dir: Path
+    weight_stats: dict[str, float]
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_csv(path: str | Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in columns})
+    atomic_write_text(path, buf.getvalue())
+
+
+def read_csv(path: str | Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for p in ("selfguide", "jax", "equinox", "gymnasium", "gymnasium-robotics", "mujoco", "minari"):
+        try:
+            out[p] = importlib.metadata.version(p)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _load(source: str, dataset_id: str | None, minari_root: str | None):
+    if minari_root is not None and not str(source).endswith((".hdf5", ".h5")):
+        os.environ.setdefault("MINARI_DATASETS_PATH", minari_root)
+    data, task = load_dataset(source, dataset_id=dataset_id)
+    if task is None:
+        raise ValueError(
+            f"train: cannot tell which task {source!r} is; pass --dataset-id (a D4RL name such "
+            "as door-human-v0) so rewards, environment and scores are known."
+        )
+    return data, task
+
+
+def _action_bounds(task: TaskInfo, act_dim: int) -> tuple[list[float], list[float], str | None]:
+    try:
+        env = make_env(task)
+    except (ValueError, RuntimeError) as err:
+        return [-1.0] * act_dim, [1.0] * act_dim, f"no environment ({err}); bounds [-1, 1]"
+    space = env.action_space
+    env.close()
+    low, high = np.asarray(space.low, float).reshape(-1), np.asarray(space.high, float).reshape(-1)
+    if low.shape != (act_dim,):
+        raise ValueError(
+            f"train: mismatched action dimension: the dataset '{task.dataset_id}' has "
+            f"{act_dim}-d actions, its environment '{task.env_id}' {low.shape[0]}-d."
+        )
+    return low.tolist(), high.tolist(), None
+
+
+def resolve_preset(preset: str | Preset | None, task: TaskInfo, full: bool) -> Preset:
+    if isinstance(preset, Preset):
+        return preset
+    return get_preset(task.family if preset in (None, "auto") else preset, full=full)
+
+
+def train_run(
+    source: str | Path,
+    run_dir: str | Path,
+    *,
+    preset: str | Preset | None = None,
+    seed: int = 0,
+    dataset_id: str | None = None,
+    full: bool = False,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> Agent:
+    """Train values and the diffusion policy on a dataset, with a resumable run directory.
+
+    **Arguments:**
+
+    - `source`: a Minari id or a D4RL HDF5 file.
+    - `run_dir`: where the run lives; an existing run with the same configuration is
+      resumed (finished stages are loaded), one with another configuration is refused.
+    - `preset`: a task family name, a [`Preset`][selfguide_rl.Preset], or `None` for the
+      dataset's own family.
+    - `seed`: seeds value learning and diffusion training.
+    - `dataset_id`: the D4RL name of an HDF5 file, when its file name does not tell.
+    - `full`: the paper's budgets instead of the CPU ones.
+    - `overrides`: preset fields to change, e.g. `{"values.steps": 2000, "guidance_scale": 5}`.
+
+    **Returns:** an [`Agent`][selfguide_rl.Agent].
+    """
+    run_dir = Path(run_dir)
+    minari_root = os.environ.get("MINARI_DATASETS_PATH")
+    data, task = _load(str(source), dataset_id, minari_root)
+    chosen = resolve_preset(preset, task, full)
+    if overrides:
+        chosen = chosen.replace(**overrides)
+    low, high, bounds_note = _action_bounds(task, data.act_dim)
+    config = {
+        "source": str(source), "dataset_id": dataset_id, "task": task.dataset_id,
+        "family": task.family, "seed": int(seed), "preset": chosen.to_json(),
+        "action_low": low, "action_high": high, "action_bounds_note": bounds_note,
+        "minari_root": minari_root,
+    }
+    config = json.loads(json.dumps(config))  # tuples → lists, as read back from disk
+    config_path = run_dir / CONFIG
+    if config_path.exists():
+        saved = json.loads(config_path.read_text())
+        for name in ("source", "task", "seed", "preset"):
+            if saved.get(name) != config[name]:
+                raise ValueError(
+                    f"train: the run directory {run_dir} holds a different run ({name} was "
+                    f"{saved.get(name)!r}, now {config[name]!r}). Use a new run directory to "
+                    "train with other settings."
+                )
+    else:
+        atomic_write_text(config_path, json.dumps({**config, "versions": _versions()}, indent=2))
+    return _train_stages(data, task, chosen, config, run_dir, progress)
+
+
+def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: bool) -> Agent:
+    value_key, policy_key = jr.split(jr.key(config["seed"]))
+    processed = process_rewards(data, task)
+    start = time.perf_counter()
+    vres = learn_values(processed, preset.values, key=value_key, checkpoint=run_dir / VALUES,
+                        progress=progress)
+    value_rows = [dict(zip(("step", "q_loss", "v_loss", "q_mean", "seconds"), r, strict=True))
+                  for r in zip(*(vres.history[k].tolist() for k in
+                                 ("step", "q_loss", "v_loss", "q_mean", "seconds")), strict=True)]
+    _write_metrics(run_dir, value_rows, [])
+    adv = advantages(vres.values, data.observations, data.actions)
+    w = np.asarray(compute_weights(adv, preset.weight, tau=preset.values.tau, beta=preset.beta,
+                                   w_max=preset.w_max))
+    stats = {"adv_mean": float(adv.mean()), "adv_std": float(adv.std()),
+             "frac_adv_pos": float((adv > 0).mean()), "w_min": float(w.min()),
+             "w_max": float(w.max()), "w_mean": float(w.mean())}
+    pres = train_policy(
+        data, w, preset.policy, key=policy_key, values=vres.values,
+        action_low=config["action_low"], action_high=config["action_high"],
+        checkpoint=run_dir / POLICY, progress=progress,
+    )
+    h = pres.history
+    policy_rows = [{"step": int(s), "loss": float(a), "data_loss": float(b),
+                    "weight_loss": float(c), "seconds": float(d)}
+                   for s, a, b, c, d in zip(h.step, h.loss, h.data_loss, h.weight_loss,
+                                            h.seconds, strict=True)]
+    _write_metrics(run_dir, value_rows, policy_rows)
+    stats["train_seconds_this_call"] = time.perf_counter() - start
+    atomic_write_text(run_dir / "weights.json", json.dumps(stats, indent=2))
+    return Agent(pres.policy, task, preset, run_dir, stats)
+
+
+def _write_metrics(run_dir: Path, value_rows: list[dict], policy_rows: list[dict]) -> None:
+    rows = [{"stage": "values", **r} for r in value_rows]
+    rows += [{"stage": "policy", **r} for r in policy_rows]
+    write_csv(run_dir / METRICS, _METRIC_COLUMNS, rows)
+    plot_learning_curve(run_dir / METRICS, run_dir / CURVE)
+
+
+def plot_learning_curve(metrics_csv: str | Path, out_png: str | Path) -> None:
+    """Plot the value and diffusion losses of `metrics.csv` into a PNG (Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = read_csv(metrics_csv)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for ax, stage, keys in ((axes[0], "values", ("q_loss", "v_loss")),
+                            (axes[1], "policy", ("data_loss", "weight_loss"))):
+        sel = [r for r in rows if r["stage"] == stage]
+        for k in keys:
+            if sel:
+                ax.plot([int(r["step"]) for r in sel], [float(r[k]) for r in sel], label=k)
+        ax.set_title(f"{stage} stage")
+        ax.set_xlabel("step")
+        ax.set_yscale("log")
+        if sel:
+            ax.legend()
+    fig.tight_layout()
+    tmp = Path(out_png).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    os.replace(tmp, out_png)
+
+
+def load_run(run_dir: str | Path) -> Agent:
+    """Load a finished run (both stages) from its directory."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / CONFIG
+    if not config_path.exists():
+        raise FileNotFoundError(
+            f"load_run: {run_dir} is not a run directory (no {CONFIG}); train one with "
+            "`selfguide-rl train`."
+        )
+    config = json.loads(config_path.read_text())
+    preset = Preset.from_json(config["preset"])
+    for name, what in ((VALUES, "value"), (POLICY, "diffusion")):
+        if not (run_dir / name).exists():
+            raise FileNotFoundError(
+                f"load_run: the {what} stage of {run_dir} has not finished ({name} is missing); "
+                "run `selfguide-rl train` again with the same arguments to resume it."
+            )
+    values, header = load_values(run_dir / VALUES)
+    if header["step"] < preset.values.steps:
+        raise ValueError(
+            f"load_run: the value stage of {run_dir} stopped at step {header['step']} of "
+            f"{preset.values.steps}; resume it with `selfguide-rl train`."
+        )
+    policy = load_policy(run_dir / POLICY, values=values,
+                         diffusion_steps=preset.policy.diffusion_steps,
+                         action_low=config["action_low"], action_high=config["action_high"])
+    _, task = _load(config["source"], config["dataset_id"], config.get("minari_root"))
+    stats_path = run_dir / "weights.json"
+    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    return Agent(policy, task, preset, run_dir, stats)
+
+
+def evaluate_agent(
+    agent: Agent,
+    *,
+    methods: tuple[str, ...] = METHODS,
+    scales: tuple[float, ...] | None = None,
+    seeds: tuple[int, ...] = (0,),
+    episodes: int | None = None,
+    num_candidates: int | None = None,
+    max_episode_steps: int | None = None,
+    record: bool = True,
+    progress: bool = False,
+) -> list[EvalResult]:
+    """Evaluate an agent with several methods (and guidance scales), appending to `eval.csv`.
+
+    Guidance scales apply to SWG and SWG-R; BC and IDQL are evaluated once. Each entry of
+    `seeds` gives `episodes` episodes; the `EvalResult`s hold all seeds' episodes.
+    `max_episode_steps` shortens episodes (quick checks; scores then are not comparable).
+    """
+    preset = agent.preset
+    scales = (preset.guidance_scale,) if scales is None else tuple(scales)
+    episodes = preset.eval_episodes if episodes is None else episodes
+    n_cand = preset.num_candidates if num_candidates is None else num_candidates
+    num_envs = min(episodes, preset.eval_envs)
+    env = make_vector_env(agent.task, num_envs, max_episode_steps=max_episode_steps)
+    results, rows = [], []
+    try:
+        for method in methods:
+            for scale in scales if method in ("swg", "swg-r") else (0.0,):
+                per_seed = [
+                    evaluate(agent.policy, agent.task, method=method, scale=scale,
+                             num_candidates=n_cand, episodes=episodes, num_envs=num_envs,
+                             seed=int(s) * 10_000, env=env, progress=progress)
+                    for s in seeds
+                ]
+                res = EvalResult(
+                    method, float(scale),
+                    np.concatenate([r.returns for r in per_seed]),
+                    np.concatenate([r.scores for r in per_seed]),
+                    sum(r.seconds for r in per_seed), sum(r.env_steps for r in per_seed),
+                )
+                results.append(res)
+                for s, r in zip(seeds, per_seed, strict=True):
+                    rows += [{"method": method, "scale": scale, "num_candidates": n_cand,
+                              "seed": s, "episode": i, "return": float(ret),
+                              "score": float(sc)}
+                             for i, (ret, sc) in enumerate(zip(r.returns, r.scores, strict=True))]
+    finally:
+        env.close()
+    if record:
+        old = read_csv(agent.run_dir / EVAL)
+        write_csv(agent.run_dir / EVAL, _EVAL_COLUMNS, old + rows)
+    return results
+
+
+def format_results(results: list[EvalResult]) -> str:
+    """A Markdown table: method, scale, normalised score mean ± standard error, episodes."""
+    lines = ["| method | scale | score (mean ± s.e.) | episodes | seconds |",
+             "|---|---|---|---|---|"]
+    for r in results:
+        scale = f"{r.scale:g}" if r.method in ("swg", "swg-r") else "–"
+        lines.append(f"| {r.method} | {scale} | {r.mean:.1f} ± {r.stderr:.1f} | "
+                     f"{r.scores.size} | {r.seconds:.1f} |")
+    return "\n".join(lines)
+

@@ -1,0 +1,313 @@
+"""The policy: one state-conditioned diffusion model over `[a, w]`, four ways to act with it.
+
+The model is the core's LN-ResNet ε-network trained on `augment(actions, w, rescale=True)`
+with the state as conditioning. From the one model:
+
+- `"bc"`: sample it unguided: the behaviour policy `μ(a|s)`;
+- `"swg"`: self-weighted guidance at scale `ρ`: `π(a|s) ∝ w(s, a)^ρ μ(a|s)`;
+- `"idql"`: `N` unguided candidates, keep the one with the largest `Q(s, a)` (IDQL);
+- `"swg-r"`: `N` guided candidates, keep the best by `Q` (SWG-R).
+
+Actions are mapped from the action space `[low, high]` to `[-1, 1]` for training, clipped
+to `[-1, 1]` at every sampling step (the weight channel to `[1e-4, 1]`) and mapped back.
+One jitted call acts for a whole batch of states; scale and temperature are arrays, so a
+sweep over them does not recompile.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+import selfguide as sg
+
+from ._values import Values
+from .data import Transitions
+
+METHODS: tuple[str, ...] = ("bc", "idql", "swg", "swg-r")
+_TRACES = {"act": 0}  # incremented at trace time; lets tests prove there is no recompilation
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyConfig:
+    """The diffusion stage (defaults: the reference, SWG-MATH §5).
+
+    - network: `width` (256), `num_blocks` (3), `expansion` (4), `dropout` (0.1),
+      `weight_head_at` (2), `weight_head_hidden` (256), `time_features` (128),
+      `time_dim` (256);
+    - `diffusion_steps`: `T` of the discrete VP schedule (15; IDQL uses 5);
+    - training: `steps`, `batch_size`, `learning_rate` (AdamW, cosine decay), `ema_decay`,
+      `steps_per_chunk`.
+    """
+
+    width: int = 256
+    num_blocks: int = 3
+    expansion: int = 4
+    dropout: float = 0.1
+    weight_head_at: int | None = 2
+    weight_head_hidden: int | None = 256
+    time_features: int = 128
+    time_dim: int = 256
+    diffusion_steps: int = 15
+    steps: int = 1_000_000
+    batch_size: int = 1024
+    learning_rate: float = 3e-4
+    ema_decay: float = 0.999
+    steps_per_chunk: int = 1000
+
+    def network(self, act_dim: int, obs_dim: int, *, key: PRNGKeyArray) -> sg.ResNetDenoiser:
+        return sg.ResNetDenoiser(
+            data_dim=act_dim, weight_dim=1, cond_dim=obs_dim, width=self.width,
+            num_blocks=self.num_blocks, expansion=self.expansion, dropout=self.dropout,
+            weight_head_at=self.weight_head_at, weight_head_hidden=self.weight_head_hidden,
+            time_features=self.time_features, time_dim=self.time_dim, key=key,
+        )
+
+    def schedule(self) -> sg.VPSchedule:
+        return sg.VPSchedule(num_steps=self.diffusion_steps)
+
+
+class Policy(eqx.Module):
+    """A trained joint model over `[a, w]`, its schedule, the learned values (for the `Q`
+    selection of IDQL and SWG-R) and the action bounds.
+
+    Act with [`act`][selfguide_rl.act].
+    """
+
+    model: sg.JointModel
+    schedule: sg.AbstractSchedule
+    values: Values | None
+    low: Float[Array, " a"]
+    high: Float[Array, " a"]
+
+    @property
+    def act_dim(self) -> int:
+        return self.model.data_dim
+
+    @property
+    def obs_dim(self) -> int:
+        return self.model.cond_dim
+
+    def to_model(self, a: Float[Array, "*b a"]) -> Float[Array, "*b a"]:
+        return 2.0 * (a - self.low) / (self.high - self.low) - 1.0
+
+    def to_env(self, a: Float[Array, "*b a"]) -> Float[Array, "*b a"]:
+        return self.low + (jnp.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)
+
+
+def action_bounds(
+    caller: str, act_dim: int, low: ArrayLike | list | None, high: ArrayLike | list | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check and broadcast action bounds (default `[-1, 1]`) to `(act_dim,)`."""
+    def as_vector(value, default: float) -> np.ndarray:
+        if value is None:
+            return np.full(act_dim, default)
+        arr = np.asarray(value, dtype=float)
+        return np.full(act_dim, float(arr)) if arr.ndim == 0 else arr
+
+    low, high = as_vector(low, -1.0), as_vector(high, 1.0)
+    if low.shape != (act_dim,) or high.shape != (act_dim,):
+        raise ValueError(
+            f"{caller}: mismatched action dimension: the data has {act_dim}-d actions but the "
+            f"action bounds have shapes {low.shape} and {high.shape}. Pass the bounds of the "
+            "environment the data was recorded in (env.action_space.low/high)."
+        )
+    if not np.all(np.isfinite(low) & np.isfinite(high) & (high > low)):
+        raise ValueError(
+            f"{caller}: the action bounds must be finite with high > low, got low={low}, "
+            f"high={high}."
+        )
+    return low.astype(np.float32), high.astype(np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyResult:
+    """What [`train_policy`][selfguide_rl.train_policy] returns: the `policy` and the core's
+    `history` (per-chunk losses)."""
+
+    policy: Policy
+    history: sg.TrainingHistory
+
+
+def train_policy(
+    data: Transitions,
+    weights: Float[ArrayLike, " n"],
+    config: PolicyConfig,
+    *,
+    key: PRNGKeyArray,
+    values: Values | None = None,
+    action_low: ArrayLike | list | None = None,
+    action_high: ArrayLike | list | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> PolicyResult:
+    """Train the state-conditioned joint model over `[a, w]` with the core's `train`.
+
+    **Arguments:**
+
+    - `data`: the transitions (actions and observations are used).
+    - `weights`: one strictly positive weight per row
+      ([`compute_weights`][selfguide_rl.compute_weights]).
+    - `config`: a [`PolicyConfig`][selfguide_rl.PolicyConfig].
+    - `key`: PRNG key (network initialisation and training).
+    - `values`: learned values, kept in the policy for IDQL / SWG-R selection.
+    - `action_low`, `action_high`: the action space's bounds (default `[-1, 1]`); actions are
+      scaled into `[-1, 1]` for the model.
+    - `checkpoint`, `resume`, `progress`: as in `selfguide.train` (exact resume).
+
+    **Returns:** a [`PolicyResult`][selfguide_rl.PolicyResult].
+    """
+    caller = "train_policy"
+    if not isinstance(data, Transitions):
+        raise TypeError(f"{caller}: `data` must be Transitions, got {type(data).__name__}.")
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.shape[0] != len(data):
+        raise ValueError(
+            f"{caller}: got {w.shape[0]} weights for {len(data)} transitions; compute one "
+            "weight per row."
+        )
+    low, high = action_bounds(caller, data.act_dim, action_low, action_high)
+    a = 2.0 * (np.asarray(data.actions) - low) / (high - low) - 1.0
+    data_z = sg.augment(np.clip(a, -1.0, 1.0), w, rescale=True)
+    net_key, train_key = jr.split(key)
+    network = config.network(data.act_dim, data.obs_dim, key=net_key)
+    schedule = config.schedule()
+    result = sg.train(
+        network, data_z, cond=data.observations, schedule=schedule, steps=config.steps,
+        batch_size=config.batch_size, key=train_key,
+        optimizer=_adamw(config.steps, config.learning_rate), ema_decay=config.ema_decay,
+        steps_per_chunk=config.steps_per_chunk, checkpoint=checkpoint, resume=resume,
+        progress=progress,
+    )
+    policy = Policy(result.model, schedule, values, jnp.asarray(low), jnp.asarray(high))
+    return PolicyResult(policy, result.history)
+
+
+_OPTIMIZERS: dict = {}
+
+
+def _adamw(steps: int, learning_rate: float):
+    """One optimiser object per setting, so repeated runs reuse the compiled chunk."""
+    k = (steps, learning_rate)
+    if k not in _OPTIMIZERS:
+        _OPTIMIZERS[k] = sg.default_optimizer(steps, learning_rate)
+    return _OPTIMIZERS[k]
+
+
+def load_policy(
+    path: str | Path, *, values: Values | None, diffusion_steps: int,
+    action_low: ArrayLike | list | None = None, action_high: ArrayLike | list | None = None,
+) -> Policy:
+    """Rebuild a [`Policy`][selfguide_rl.Policy] from a diffusion checkpoint."""
+    model = sg.load_model(path)
+    low, high = action_bounds("load_policy", model.data_dim, action_low, action_high)
+    return Policy(model, sg.VPSchedule(num_steps=diffusion_steps), values,
+                  jnp.asarray(low), jnp.asarray(high))
+
+
+def check_method(caller: str, method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"{caller}: unknown method {method!r}; expected one of {METHODS}.")
+    return method
+
+
+def check_scale(caller: str, scale) -> float:
+    s = float(scale)
+    if not np.isfinite(s) or s < 0:
+        raise ValueError(
+            f"{caller}: the guidance scale must be a finite number >= 0, got {scale}. 0 is "
+            "unguided (behaviour cloning); the paper sweeps 1-30."
+        )
+    return s
+
+
+def act(
+    policy: Policy,
+    observations: Float[ArrayLike, "B o"],
+    *,
+    method: str = "swg",
+    scale: float | Float[ArrayLike, ""] = 10.0,
+    num_candidates: int = 16,
+    temperature: float | Float[ArrayLike, ""] = 0.0,
+    key: PRNGKeyArray,
+) -> Float[Array, "B a"]:
+    """Actions for a batch of states, in one jitted call.
+
+    **Arguments:**
+
+    - `policy`: a trained [`Policy`][selfguide_rl.Policy].
+    - `observations`: flat observations `(B, obs_dim)`.
+    - `method`: `"bc"`, `"swg"`, `"idql"` or `"swg-r"`.
+    - `scale`: guidance scale `ρ ≥ 0` (SWG and SWG-R); an array, no recompile on change.
+    - `num_candidates`: `N` for IDQL and SWG-R.
+    - `temperature`: DDPM noise scale (0: deterministic given the initial noise).
+    - `key`: PRNG key.
+
+    **Returns:** actions `(B, act_dim)` inside the action bounds.
+    """
+    caller = "act"
+    check_method(caller, method)
+    check_scale(caller, scale)
+    if float(temperature) < 0:
+        raise ValueError(f"{caller}: temperature must be >= 0, got {temperature}.")
+    n_ok = isinstance(num_candidates, int) and not isinstance(num_candidates, bool)
+    if not n_ok or num_candidates < 1:
+        raise ValueError(f"{caller}: num_candidates must be an int >= 1, got {num_candidates!r}.")
+    obs = jnp.asarray(observations, dtype=jnp.float32)
+    if obs.ndim != 2 or obs.shape[1] != policy.obs_dim:
+        raise ValueError(
+            f"{caller}: observations must have shape (B, {policy.obs_dim}) (flat, as in the "
+            f"dataset), got {obs.shape}."
+        )
+    if method in ("idql", "swg-r") and policy.values is None:
+        raise ValueError(
+            f"{caller}: method {method!r} selects by Q, but the policy holds no values."
+        )
+    n = num_candidates if method in ("idql", "swg-r") else 1
+    return _act(policy, obs, jnp.asarray(scale, jnp.float32),
+                jnp.asarray(temperature, jnp.float32), key, method, n)
+
+
+@eqx.filter_jit
+def _act(policy: Policy, obs, scale, temperature, key, method: str, num_candidates: int):
+    _TRACES["act"] += 1
+    sampler = sg.DDPMSampler(
+        temperature=temperature, clip_data=(-1.0, 1.0), clip_weight=(1e-4, 1.0)
+    )
+    guided = sg.SelfWeightedGuidance(scale, clip_min=1e-4, clip_max=1.0)
+
+    def score(a, w, s):
+        del w
+        return policy.values.q(s, policy.to_env(a))
+
+    if method == "bc":
+        guidance = sg.NoGuidance()
+    elif method == "swg":
+        guidance = guided
+    else:
+        base = sg.NoGuidance() if method == "idql" else guided
+        # The temperature is passed as a traced array: the core's non-negativity check
+        # converts a Python float to NumPy, which fails when Resampling is built under jit.
+        guidance = sg.Resampling(num_candidates, guidance=base, select="argmax", score=score,
+                                 temperature=jnp.ones((), jnp.float32) + 0 * scale)
+    out = sg.sample(policy.model, policy.schedule, cond=obs, guidance=guidance,
+                    sampler=sampler, key=key)
+    return policy.to_env(out.x)
+
+
+def q_values(policy: Policy, observations, actions) -> Float[Array, " B"]:
+    """`min(Q1, Q2)_target(s, a)` for a batch (diagnostics)."""
+    if policy.values is None:
+        raise ValueError("q_values: the policy holds no values.")
+    return _batch_q(policy.values, jnp.asarray(observations), jnp.asarray(actions))
+
+
+@eqx.filter_jit
+def _batch_q(values: Values, s, a):
+    return jax.vmap(values.q)(s, a)

@@ -1,0 +1,132 @@
+"""Presets per task family: value loss and τ, weights, guidance scale, budgets.
+
+Every preset has two budgets: `cpu` (the default, sized so a dataset trains and evaluates in
+minutes on two CPU cores) and `full` (the paper's: 500k value steps, 1M diffusion steps at
+batch 1024 — AntMaze 3M — with the reference network and T = 15).
+
+τ follows the paper (SWG-MATH §4): 0.7 for locomotion, Kitchen and Adroit, 0.9 for
+AntMaze. PointMaze (`maze2d`) uses 0.9 as well: like AntMaze it is goal reaching from
+data whose behaviour aims at *other* goals (random goals, noisy waypoints), so the
+evaluation goal is reached by the few best actions in each state and a high expectile is
+what lets `V` see them; 0.7 averages them away.
+"""
+
+import dataclasses
+from typing import Any
+
+from ._policy import PolicyConfig
+from ._values import ValueConfig
+from ._weights import WEIGHT_KINDS
+from .data._tasks import TASK_FAMILIES
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """Everything a run needs besides the data.
+
+    - `family`: the task family it is for (decides reward processing).
+    - `values`, `policy`: [`ValueConfig`][selfguide_rl.ValueConfig] and
+      [`PolicyConfig`][selfguide_rl.PolicyConfig].
+    - `weight`: weight kind (`"expectile"`, `"smooth_expectile"`, `"exponential"`,
+      `"linex"`); `beta`, `w_max` for the exponential weight.
+    - `guidance_scale`: SWG's `ρ`; `num_candidates`: `N` of IDQL / SWG-R.
+    - `eval_episodes`, `eval_envs`: evaluation episodes per seed, and how many run in
+      parallel.
+    """
+
+    name: str
+    family: str
+    values: ValueConfig
+    policy: PolicyConfig
+    weight: str = "expectile"
+    beta: float = 3.0
+    w_max: float = 100.0
+    guidance_scale: float = 10.0
+    num_candidates: int = 16
+    eval_episodes: int = 10
+    eval_envs: int = 10
+
+    def __post_init__(self):
+        if self.weight not in WEIGHT_KINDS:
+            raise ValueError(
+                f"Preset: unknown weight {self.weight!r}; expected one of {WEIGHT_KINDS}."
+            )
+        if self.guidance_scale < 0:
+            raise ValueError(f"Preset: guidance_scale must be >= 0, got {self.guidance_scale}.")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Preset":
+        d = dict(d)
+        v = dict(d.pop("values"))
+        v["hidden"] = tuple(v["hidden"])
+        return cls(values=ValueConfig(**v), policy=PolicyConfig(**d.pop("policy")), **d)
+
+    def replace(self, **changes: Any) -> "Preset":
+        """A copy with fields changed; `values.x` / `policy.x` keys reach the sub-configs."""
+        values, policy, top = {}, {}, {}
+        for k, v in changes.items():
+            if k.startswith("values."):
+                values[k[7:]] = v
+            elif k.startswith("policy."):
+                policy[k[7:]] = v
+            else:
+                top[k] = v
+        for sub, name in ((values, "values"), (policy, "policy")):
+            cls = ValueConfig if name == "values" else PolicyConfig
+            unknown = set(sub) - {f.name for f in dataclasses.fields(cls)}
+            if unknown:
+                raise ValueError(f"Preset.replace: unknown {name} field(s) {sorted(unknown)}.")
+        return dataclasses.replace(
+            self,
+            values=dataclasses.replace(self.values, **values),
+            policy=dataclasses.replace(self.policy, **policy),
+            **top,
+        )
+
+
+# CPU budget: a narrower LN-ResNet (width 128, same depth and weight head after block 2),
+# T = 5 as IDQL (3x cheaper sampling than T = 15), 10k value steps, 8k diffusion steps.
+_CPU_VALUES = dict(steps=10_000, batch_size=256, hidden=(256, 256))
+_CPU_POLICY = dict(width=128, weight_head_hidden=128, time_features=64, time_dim=128,
+                   diffusion_steps=5, steps=8_000, batch_size=256)
+_FULL_VALUES = dict(steps=500_000, batch_size=256, hidden=(256, 256))
+_FULL_POLICY = dict(diffusion_steps=15, steps=1_000_000, batch_size=1024)
+
+# family: (tau, guidance scale, eval episodes per seed)
+_FAMILY = {
+    "locomotion": (0.7, 10.0, 10),
+    "antmaze": (0.9, 10.0, 50),
+    "kitchen": (0.7, 10.0, 10),
+    "adroit": (0.7, 10.0, 10),
+    "maze2d": (0.9, 10.0, 10),
+    "other": (0.7, 10.0, 10),
+}
+
+PRESETS: tuple[str, ...] = TASK_FAMILIES
+
+
+def get_preset(name: str, *, full: bool = False) -> Preset:
+    """The preset of a task family (`"locomotion"`, `"antmaze"`, `"kitchen"`, `"adroit"`,
+    `"maze2d"`, `"other"`); `full=True` gives the paper's budgets."""
+    if name not in _FAMILY:
+        raise ValueError(
+            f"get_preset: unknown preset {name!r}; expected one of {PRESETS} (a task family)."
+        )
+    tau, scale, episodes = _FAMILY[name]
+    values = dict(_FULL_VALUES if full else _CPU_VALUES)
+    policy = dict(_FULL_POLICY if full else _CPU_POLICY)
+    if full and name == "antmaze":
+        policy["steps"] = 3_000_000
+    return Preset(
+        name=name + ("-full" if full else ""),
+        family=name,
+        values=ValueConfig(loss="expectile", tau=tau, **values),
+        policy=PolicyConfig(**policy),
+        weight="expectile",
+        guidance_scale=scale,
+        eval_episodes=episodes,
+        eval_envs=min(episodes, 10),
+    )

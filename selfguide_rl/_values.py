@@ -1,0 +1,378 @@
+"""Value learning without out-of-sample actions: IQL's expectile regression and IDQL's linex.
+
+`V` is fitted to the twin target critic `min(Q1, Q2)_target(s, a)` on dataset actions only,
+with an asymmetric loss `f(u)`, `u = min(Q1, Q2)_target(s, a) − V(s)`:
+
+- expectile (IQL): `f(u) = |τ − 1(u < 0)| u²`, so `V` tends to the τ-expectile of `Q(s, ·)`
+  under the behaviour policy;
+- linex (IDQL, Eq. 22): `f(u) = exp(τ u) − τ u − 1` (continued linearly in `exp` beyond
+  `τ u = 5`, for stability).
+
+Each `Q_i` regresses on `r + γ (1 − terminal) V(s')`; the target critic follows by Polyak
+averaging. Steps run in jitted `lax.scan` chunks with batches drawn on device; step `k` uses
+`fold_in(key, k)`, so chunking and resuming do not change the result.
+"""
+
+import dataclasses
+import functools
+import time
+from pathlib import Path
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
+
+from selfguide import CheckpointError
+from selfguide._checkpoint import read_header, restore_segment, tree_fingerprint, write_checkpoint
+
+from .data import Transitions
+
+ValueLoss = Literal["expectile", "linex"]
+VALUE_LOSSES: tuple[str, ...] = ("expectile", "linex")
+_LINEX_CLIP = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ValueConfig:
+    """Settings of value learning (defaults: the reference, SWG-MATH §4).
+
+    - `loss`: `"expectile"` (IQL) or `"linex"` (IDQL).
+    - `tau`: the expectile `τ ∈ (0, 1)`, or the linex rate `τ > 0`.
+    - `hidden`: hidden widths of the Q and V MLPs (ReLU).
+    - `gamma`, `polyak`, `learning_rate`, `batch_size`, `steps`: as named.
+    - `steps_per_chunk`: steps per compiled `lax.scan` chunk (and per checkpoint).
+    """
+
+    loss: str = "expectile"
+    tau: float = 0.7
+    hidden: tuple[int, ...] = (256, 256)
+    gamma: float = 0.99
+    polyak: float = 0.005
+    learning_rate: float = 3e-4
+    batch_size: int = 256
+    steps: int = 500_000
+    steps_per_chunk: int = 1000
+
+    def __post_init__(self):
+        check_value_config(self)
+
+
+def check_value_config(config: ValueConfig) -> None:
+    if config.loss not in VALUE_LOSSES:
+        raise ValueError(
+            f"ValueConfig: unknown loss {config.loss!r}; expected one of {VALUE_LOSSES}."
+        )
+    if config.loss == "expectile" and not 0 < config.tau < 1:
+        raise ValueError(f"ValueConfig: the expectile tau must lie in (0, 1), got {config.tau}.")
+    if config.loss == "linex" and not config.tau > 0:
+        raise ValueError(f"ValueConfig: the linex rate tau must be > 0, got {config.tau}.")
+    if not 0 <= config.gamma <= 1 or not 0 < config.polyak <= 1:
+        raise ValueError(
+            f"ValueConfig: need 0 <= gamma <= 1 and 0 < polyak <= 1, got {config.gamma}, "
+            f"{config.polyak}."
+        )
+    if config.steps < 0 or config.batch_size < 1 or config.steps_per_chunk < 1:
+        raise ValueError(
+            "ValueConfig: need steps >= 0, batch_size >= 1 and steps_per_chunk >= 1, got "
+            f"{config.steps}, {config.batch_size}, {config.steps_per_chunk}."
+        )
+
+
+def expectile_loss(u: Float[Array, "*b"], tau: float | Float[Array, ""]) -> Float[Array, "*b"]:
+    """`|τ − 1(u < 0)| u²`."""
+    return jnp.abs(tau - (u < 0).astype(u.dtype)) * u**2
+
+
+def linex_loss(u: Float[Array, "*b"], tau: float | Float[Array, ""]) -> Float[Array, "*b"]:
+    """`exp(τ u) − τ u − 1`, with `exp` continued by its tangent beyond `τ u = 5`."""
+    x = tau * u
+    capped = jnp.minimum(x, _LINEX_CLIP)
+    e = jnp.exp(capped) * (1.0 + (x - capped))
+    return e - x - 1.0
+
+
+class TwinCritic(eqx.Module):
+    """Two Q-networks `Q_i(s, a)`, MLPs on `[s, a]`."""
+
+    q1: eqx.nn.MLP
+    q2: eqx.nn.MLP
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...], *, key: PRNGKeyArray):
+        k1, k2 = jr.split(key)
+        self.q1 = _mlp(obs_dim + act_dim, hidden, key=k1)
+        self.q2 = _mlp(obs_dim + act_dim, hidden, key=k2)
+
+    def __call__(self, s: Float[Array, " o"], a: Float[Array, " a"]) -> Float[Array, "2"]:
+        x = jnp.concatenate([s, a])
+        return jnp.stack([self.q1(x)[0], self.q2(x)[0]])
+
+
+class ValueNetwork(eqx.Module):
+    """`V(s)`: LayerNorm on the input, then an MLP."""
+
+    norm: eqx.nn.LayerNorm
+    mlp: eqx.nn.MLP
+
+    def __init__(self, obs_dim: int, hidden: tuple[int, ...], *, key: PRNGKeyArray):
+        self.norm = eqx.nn.LayerNorm(obs_dim)
+        self.mlp = _mlp(obs_dim, hidden, key=key)
+
+    def __call__(self, s: Float[Array, " o"]) -> Float[Array, ""]:
+        return self.mlp(self.norm(s))[0]
+
+
+def _mlp(in_size: int, hidden: tuple[int, ...], *, key: PRNGKeyArray) -> eqx.nn.MLP:
+    if len(set(hidden)) > 1:
+        raise ValueError(f"value networks use one hidden width, got hidden={hidden}.")
+    return eqx.nn.MLP(in_size, 1, hidden[0], len(hidden), activation=jax.nn.relu, key=key)
+
+
+class Values(eqx.Module):
+    """Learned values: the target twin critic and `V`; what weights and resampling use."""
+
+    critic: TwinCritic
+    value: ValueNetwork
+
+    def q(self, s: Float[Array, " o"], a: Float[Array, " a"]) -> Float[Array, ""]:
+        """`min(Q1, Q2)(s, a)` of the target critic."""
+        return jnp.min(self.critic(s, a))
+
+    def v(self, s: Float[Array, " o"]) -> Float[Array, ""]:
+        return self.value(s)
+
+    def advantage(self, s: Float[Array, " o"], a: Float[Array, " a"]) -> Float[Array, ""]:
+        """`A = min(Q1, Q2)_target(s, a) − V(s)`."""
+        return self.q(s, a) - self.v(s)
+
+
+class ValueState(eqx.Module):
+    critic: TwinCritic
+    target: TwinCritic
+    value: ValueNetwork
+    critic_opt: PyTree
+    value_opt: PyTree
+    step: Int[Array, ""]
+
+
+@dataclasses.dataclass(frozen=True)
+class ValueResult:
+    """What [`learn_values`][selfguide_rl.learn_values] returns: `values` (target critic and
+    `V`), the full `state`, and per-chunk `history` (`step`, `q_loss`, `v_loss`, `q_mean`,
+    `seconds`)."""
+
+    values: Values
+    state: ValueState
+    history: dict[str, np.ndarray]
+
+
+_HISTORY = ("step", "q_loss", "v_loss", "q_mean", "seconds")
+
+
+@functools.cache
+def _adam(learning_rate: float) -> optax.GradientTransformation:
+    """One optimiser object per rate, so repeated runs reuse the compiled chunk."""
+    return optax.adam(learning_rate)
+
+
+def _init_state(obs_dim, act_dim, config: ValueConfig, optimizer, key) -> ValueState:
+    ckey, vkey = jr.split(key)
+    critic = TwinCritic(obs_dim, act_dim, config.hidden, key=ckey)
+    value = ValueNetwork(obs_dim, config.hidden, key=vkey)
+    target = jax.tree.map(lambda x: jnp.copy(x) if eqx.is_array(x) else x, critic)
+    return ValueState(
+        critic, target, value,
+        optimizer.init(eqx.filter(critic, eqx.is_inexact_array)),
+        optimizer.init(eqx.filter(value, eqx.is_inexact_array)),
+        jnp.asarray(0, dtype=jnp.int32),
+    )
+
+
+@eqx.filter_jit
+def _run_chunk(batch_data, state: ValueState, static, num_steps: int):
+    s_all, a_all, r_all, s2_all, done_all, key = batch_data
+    config, optimizer = static
+    loss_fn = expectile_loss if config.loss == "expectile" else linex_loss
+    dynamic, frozen = eqx.partition(state, eqx.is_array)
+
+    def step(dynamic, _):
+        st = eqx.combine(dynamic, frozen)
+        idx = jr.randint(jr.fold_in(key, st.step), (config.batch_size,), 0, s_all.shape[0])
+        s, a, r, s2, done = s_all[idx], a_all[idx], r_all[idx], s2_all[idx], done_all[idx]
+
+        # V towards the expectile (or linex) of the target critic.
+        q_t = jax.vmap(lambda si, ai: jnp.min(st.target(si, ai)))(s, a)
+
+        def v_loss(v_net):
+            return jnp.mean(loss_fn(q_t - jax.vmap(v_net)(s), config.tau))
+
+        vl, vg = eqx.filter_value_and_grad(v_loss)(st.value)
+        vu, value_opt = optimizer.update(
+            vg, st.value_opt, eqx.filter(st.value, eqx.is_inexact_array)
+        )
+        value = eqx.apply_updates(st.value, vu)
+
+        # Q towards r + γ (1 − terminal) V(s'), with the updated V.
+        y = r + config.gamma * (1.0 - done) * jax.vmap(value)(s2)
+
+        def q_loss(critic):
+            q = jax.vmap(critic)(s, a)
+            return jnp.mean(jnp.sum((q - y[:, None]) ** 2, axis=1)), jnp.mean(q)
+
+        (ql, qm), qg = eqx.filter_value_and_grad(q_loss, has_aux=True)(st.critic)
+        cu, critic_opt = optimizer.update(
+            qg, st.critic_opt, eqx.filter(st.critic, eqx.is_inexact_array)
+        )
+        critic = eqx.apply_updates(st.critic, cu)
+        target = jax.tree.map(
+            lambda t, c: t + config.polyak * (c - t) if eqx.is_inexact_array(t) else t,
+            st.target, critic,
+        )
+        new = ValueState(critic, target, value, critic_opt, value_opt, st.step + 1)
+        return eqx.filter(new, eqx.is_array), jnp.stack([ql, vl, qm])
+
+    dynamic, losses = jax.lax.scan(step, dynamic, None, length=num_steps)
+    return eqx.combine(dynamic, frozen), losses
+
+
+def learn_values(
+    data: Transitions,
+    config: ValueConfig,
+    *,
+    key: PRNGKeyArray,
+    checkpoint: str | Path | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> ValueResult:
+    """Learn `Q` and `V` from a dataset, IQL-style (no out-of-sample actions).
+
+    **Arguments:**
+
+    - `data`: the transitions, rewards already processed
+      ([`process_rewards`][selfguide_rl.process_rewards]).
+    - `config`: a [`ValueConfig`][selfguide_rl.ValueConfig].
+    - `key`: PRNG key for initialisation and batches; the same key gives the same values.
+    - `checkpoint`: file to save to after every chunk; with `resume`, an existing file is
+      continued (it must have been written with the same key, data size and config).
+    - `progress`: draw a progress bar.
+
+    **Returns:** a [`ValueResult`][selfguide_rl.ValueResult].
+
+    ```python
+    result = learn_values(process_rewards(data, task), ValueConfig(tau=0.7), key=jr.key(0))
+    adv = jax.vmap(result.values.advantage)(data.observations, data.actions)
+    ```
+    """
+    if not isinstance(data, Transitions):
+        raise TypeError(f"learn_values: `data` must be Transitions, got {type(data).__name__}.")
+    check_value_config(config)
+    init_key, batch_key = jr.split(key)
+    optimizer = _adam(config.learning_rate)
+    state = _init_state(data.obs_dim, data.act_dim, config, optimizer, init_key)
+    meta = {
+        "config": _config_json(config), "num_examples": len(data), "obs_dim": data.obs_dim,
+        "act_dim": data.act_dim, "key": tree_fingerprint(key),
+    }
+    history: list[list[float]] = []
+    if checkpoint is not None and resume and Path(checkpoint).exists():
+        state, history = _resume(checkpoint, state, meta)
+    bundle = (
+        data.observations, data.actions, data.rewards, data.next_observations,
+        data.terminals.astype(jnp.float32), batch_key,
+    )
+    static = (config, optimizer)
+    done = int(state.step)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.steps, initial=done, desc="values", unit="step",
+                   dynamic_ncols=True)
+    while done < config.steps:
+        n = min(config.steps_per_chunk, config.steps - done)
+        start = time.perf_counter()
+        state, losses = _run_chunk(bundle, state, static, n)
+        means = np.asarray(jnp.mean(losses, axis=0))
+        done += n
+        history.append([done, *means.tolist(), time.perf_counter() - start])
+        if not np.all(np.isfinite(means)):
+            raise FloatingPointError(
+                f"learn_values: the losses became non-finite at step {done} ({means}). Lower "
+                "the learning rate, or check the reward scale (process_rewards)."
+            )
+        if bar is not None:
+            bar.update(n)
+            bar.set_postfix(q=f"{means[0]:.4f}", v=f"{means[1]:.4f}")
+        if checkpoint is not None:
+            save_values(checkpoint, state, meta, history)
+    if bar is not None:
+        bar.close()
+    if checkpoint is not None and not Path(checkpoint).exists():
+        save_values(checkpoint, state, meta, history)
+    cols = list(zip(*history, strict=True)) if history else [[]] * len(_HISTORY)
+    hist = {name: np.asarray(c) for name, c in zip(_HISTORY, cols, strict=True)}
+    return ValueResult(Values(state.target, state.value), state, hist)
+
+
+def _config_json(config: ValueConfig) -> dict:
+    d = dataclasses.asdict(config)
+    d["hidden"] = list(config.hidden)
+    return d
+
+
+def save_values(path, state: ValueState, meta: dict, history) -> Path:
+    header = {"kind": "values", "meta": meta, "history": [list(h) for h in history],
+              "step": int(state.step)}
+    return write_checkpoint(path, header, {"state": state})
+
+
+def _resume(path, like: ValueState, meta: dict):
+    header, blobs = read_header(path)
+    if header.get("kind") != "values":
+        raise CheckpointError(f"checkpoint {path} holds no value-learning state.")
+    saved = header["meta"]
+    for name in ("config", "num_examples", "obs_dim", "act_dim", "key"):
+        if saved.get(name) != meta[name]:
+            raise CheckpointError(
+                f"cannot resume value learning from {path}: it was written with "
+                f"{name}={saved.get(name)!r}, this run has {name}={meta[name]!r}. Use a new "
+                "run directory or resume=False."
+            )
+    state = restore_segment(path, blobs["state"], like, "state")
+    return state, [list(h) for h in header["history"]]
+
+
+def load_values(path: str | Path) -> tuple[Values, dict]:
+    """Load learned [`Values`][selfguide_rl.Values] from a value checkpoint;
+    returns `(values, header)`, the header holding the config and the history."""
+    header, blobs = read_header(path)
+    if header.get("kind") != "values":
+        raise CheckpointError(f"checkpoint {path} holds no value-learning state.")
+    meta = header["meta"]
+    cfg = dict(meta["config"])
+    cfg["hidden"] = tuple(cfg["hidden"])
+    config = ValueConfig(**cfg)
+    optimizer = _adam(config.learning_rate)
+    like = _init_state(meta["obs_dim"], meta["act_dim"], config, optimizer, jr.key(0))
+    state = restore_segment(path, blobs["state"], like, "state")
+    return Values(state.target, state.value), header
+
+
+def advantages(
+    values: Values, observations: Float[Array, "n o"], actions: Float[Array, "n a"],
+    *, batch: int = 65536,
+) -> Float[np.ndarray, " n"]:
+    """`A(s, a)` for every row, in batches (host NumPy result)."""
+    out = [np.asarray(_batch_advantage(values, observations[i : i + batch],
+                                       actions[i : i + batch]))
+           for i in range(0, observations.shape[0], batch)]
+    return np.concatenate(out)
+
+
+@eqx.filter_jit
+def _batch_advantage(values: Values, s, a):
+    return jax.vmap(values.advantage)(s, a)

@@ -1,0 +1,180 @@
+"""The staged run: train → act → eval on a tiny PointMaze dataset; resume of each stage
+equals an uninterrupted run; the CLI's errors."""
+
+import json
+
+import jax
+import jax.random as jr
+import numpy as np
+import pytest
+
+import selfguide
+import selfguide_rl as sgrl
+from selfguide import _train as core_train
+from selfguide_rl import _values
+from selfguide_rl._cli import main
+
+TINY = {
+    "values.hidden": (32, 32), "values.steps": 200, "values.steps_per_chunk": 100,
+    "policy.width": 32, "policy.num_blocks": 2, "policy.expansion": 2,
+    "policy.weight_head_hidden": 32, "policy.time_features": 16, "policy.time_dim": 32,
+    "policy.steps": 200, "policy.batch_size": 64, "policy.steps_per_chunk": 100,
+    "num_candidates": 4, "eval_episodes": 2, "eval_envs": 2,
+}
+
+
+@pytest.fixture
+def tiny_maze(umaze_dense, monkeypatch):
+    root, dataset_id = umaze_dense
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
+    return dataset_id
+
+
+@pytest.fixture(scope="session")
+def reference_run(umaze_dense, tmp_path_factory):
+    """One uninterrupted tiny run, shared by the tests."""
+    import os
+
+    root, dataset_id = umaze_dense
+    old = os.environ.get("MINARI_DATASETS_PATH")
+    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    try:
+        run_dir = tmp_path_factory.mktemp("run") / "ref"
+        agent = sgrl.train_run(dataset_id, run_dir, overrides=TINY, progress=False)
+    finally:
+        if old is None:
+            del os.environ["MINARI_DATASETS_PATH"]
+        else:
+            os.environ["MINARI_DATASETS_PATH"] = old
+    return agent
+
+
+def _leaves(tree):
+    return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+def test_train_act_eval_smoke(reference_run, tiny_maze):
+    agent = reference_run
+    run_dir = agent.run_dir
+    for name in ("config.json", "values.ckpt", "policy.ckpt", "metrics.csv",
+                 "learning_curve.png", "weights.json"):
+        assert (run_dir / name).is_file(), name
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["family"] == "maze2d" and config["preset"]["values"]["tau"] == 0.9
+    metrics = (run_dir / "metrics.csv").read_text().splitlines()
+    assert metrics[0].startswith("stage,step")
+    assert sum(line.startswith("values") for line in metrics) == 2
+    assert sum(line.startswith("policy") for line in metrics) == 2
+
+    results = sgrl.evaluate_agent(agent, episodes=2, max_episode_steps=30)
+    assert [r.method for r in results] == list(sgrl.METHODS)
+    for r in results:
+        assert r.scores.shape == (2,) and np.all(np.isfinite(r.scores))
+    rows = (run_dir / "eval.csv").read_text().splitlines()
+    assert len(rows) == 1 + 4 * 2
+    table = sgrl.format_results(results)
+    assert "| swg |" in table and "±" in table
+
+    # A reloaded run acts exactly like the trained one.
+    loaded = sgrl.load_run(run_dir)
+    obs = np.zeros((2, loaded.policy.obs_dim), np.float32)  # the eval batch: no recompile
+    for method in ("swg", "swg-r"):
+        a = sgrl.act(agent.policy, obs, method=method, scale=2.0, num_candidates=4,
+                     key=jr.key(0))
+        b = sgrl.act(loaded.policy, obs, method=method, scale=2.0, num_candidates=4,
+                     key=jr.key(0))
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+
+
+def _interrupt(monkeypatch, module, at_call):
+    original = module._run_chunk
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_run_chunk", interrupted)
+    return lambda: monkeypatch.setattr(module, "_run_chunk", original)
+
+
+@pytest.mark.parametrize("stage", ["values", "policy"])
+def test_resume_matches_uninterrupted(reference_run, tiny_maze, tmp_path, monkeypatch, stage):
+    run_dir = tmp_path / "run"
+    module = _values if stage == "values" else core_train
+    restore = _interrupt(monkeypatch, module, at_call=2)
+    with pytest.raises(KeyboardInterrupt):
+        sgrl.train_run(tiny_maze, run_dir, overrides=TINY, progress=False)
+    restore()
+    assert (run_dir / "values.ckpt").exists()
+    assert (run_dir / "policy.ckpt").exists() == (stage == "policy")
+    if stage == "policy":
+        # The finished value stage is loaded, not redone.
+        monkeypatch.setattr(_values, "_run_chunk", _fail)
+    agent = sgrl.train_run(tiny_maze, run_dir, overrides=TINY, progress=False)
+    ref = reference_run
+    for a, b in zip(_leaves(ref.policy.values), _leaves(agent.policy.values), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(_leaves(ref.policy.model), _leaves(agent.policy.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _fail(*args, **kwargs):
+    raise AssertionError("a finished stage was run again")
+
+
+def test_other_settings_in_the_same_run_dir_are_refused(reference_run, tiny_maze):
+    with pytest.raises(ValueError, match="holds a different run"):
+        sgrl.train_run(tiny_maze, reference_run.run_dir, seed=1, overrides=TINY,
+                       progress=False)
+
+
+def test_cli_errors(reference_run, tiny_maze, tmp_path, capsys):
+    assert main(["train", tiny_maze, "--run-dir", str(tmp_path / "x"), "--preset", "mujoco"]) == 1
+    assert "unknown preset 'mujoco'" in capsys.readouterr().err
+    assert main(["sweep", str(reference_run.run_dir), "--scales", "1,-2"]) == 1
+    assert "guidance scale must be a finite number >= 0, got -2.0" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path / "missing")]) == 1
+    assert "is not a run directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["eval", str(reference_run.run_dir), "--methods", "bc,awr"])
+    assert "unknown method(s) ['awr']" in capsys.readouterr().err
+
+
+def test_cli_sweep_and_eval(reference_run, tiny_maze, capsys):
+    assert main(["sweep", str(reference_run.run_dir), "--scales", "0,3", "--episodes", "2",
+                 "--max-episode-steps", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "| swg | 0 |" in out and "| swg | 3 |" in out
+    assert main(["eval", str(reference_run.run_dir), "--methods", "bc", "--episodes", "2",
+                 "--max-episode-steps", "20"]) == 0
+    assert "| bc | – |" in capsys.readouterr().out
+
+
+def test_evaluate_rejects_mismatched_action_dimension(reference_run):
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    agent = reference_run
+    policy = eqx.tree_at(lambda p: (p.low, p.high), agent.policy,
+                         (jnp.zeros(3), jnp.ones(3)))
+    wrong = eqx.tree_at(lambda p: p.model, policy,
+                        selfguide.JointModel(agent.policy.model.network, 3, 1, 8))
+    with pytest.raises(ValueError, match="mismatched action dimension"):
+        sgrl.evaluate(wrong, agent.task, episodes=1)
+
+
+def test_kitchen_error_names_the_workaround(monkeypatch):
+    from selfguide_rl import _evaluate
+
+    task = sgrl.TaskInfo(dataset_id="D4RL/kitchen/complete-v2", family="kitchen",
+                         env_id="FrankaKitchen-v1")
+
+    def broken(self, **kwargs):
+        raise AssertionError
+
+    monkeypatch.setattr(sgrl.TaskInfo, "make_env", broken)
+    with pytest.raises(RuntimeError, match=r'FrankaKitchen-v1 cannot be constructed.*mujoco<3\.12'):
+        _evaluate.make_env(task)

@@ -1,0 +1,122 @@
+"""The policy: one jitted call acts for a batch, within the bounds, for every method; no
+recompilation when the scale or the critic changes; clear errors on bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import selfguide_rl as sgrl
+from selfguide_rl import _policy
+from selfguide_rl.data._transitions import build_transitions
+
+OBS_DIM, ACT_DIM = 3, 2
+TINY_POLICY = dict(width=32, num_blocks=2, expansion=2, weight_head_hidden=32, time_features=16,
+                   time_dim=32, diffusion_steps=5, steps=200, batch_size=64, steps_per_chunk=200)
+
+
+def _bandit(n=512, seed=0):
+    """One-step episodes; reward = first action coordinate, actions in [0, 4] x [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    obs = rng.normal(size=(n, OBS_DIM))
+    act = np.stack([rng.uniform(0, 4, n), rng.uniform(-1, 1, n)], axis=1)
+    return build_transitions(
+        "bandit", observations=obs, actions=act, rewards=act[:, 0], next_observations=obs,
+        terminals=np.ones(n), timeouts=np.zeros(n), episode_lengths=np.ones(n, int),
+    )
+
+
+@pytest.fixture(scope="session")
+def trained_policy():
+    data = _bandit()
+    values = sgrl.learn_values(
+        data, sgrl.ValueConfig(hidden=(32, 32), steps=300, steps_per_chunk=300),
+        key=jr.key(0), progress=False,
+    ).values
+    adv = sgrl.advantages(values, data.observations, data.actions)
+    w = sgrl.compute_weights(adv, "expectile", tau=0.7)
+    result = sgrl.train_policy(
+        data, w, sgrl.PolicyConfig(**TINY_POLICY), key=jr.key(1), values=values,
+        action_low=[0.0, -1.0], action_high=[4.0, 1.0], progress=False,
+    )
+    return data, result.policy
+
+
+@pytest.mark.parametrize("method", sgrl.METHODS)
+def test_act_batch_within_bounds(trained_policy, method):
+    data, policy = trained_policy
+    a = sgrl.act(policy, data.observations[:8], method=method, scale=3.0, num_candidates=4,
+                 key=jr.key(2))
+    assert a.shape == (8, ACT_DIM)
+    a = np.asarray(a)
+    assert np.all(a[:, 0] >= 0) and np.all(a[:, 0] <= 4)
+    assert np.all(np.abs(a[:, 1]) <= 1)
+    # Temperature 0 is deterministic given the key.
+    b = sgrl.act(policy, data.observations[:8], method=method, scale=3.0, num_candidates=4,
+                 key=jr.key(2))
+    np.testing.assert_array_equal(a, np.asarray(b))
+
+
+def test_no_recompile_on_scale_temperature_or_critic(trained_policy):
+    data, policy = trained_policy
+    obs = data.observations[:8]  # the shapes of the test above: compiled once per session
+    sgrl.act(policy, obs, method="swg-r", scale=1.0, num_candidates=4, key=jr.key(0))
+    before = _policy._TRACES["act"]
+    sgrl.act(policy, obs, method="swg-r", scale=7.5, num_candidates=4, temperature=0.5,
+             key=jr.key(1))
+    shifted = jax.tree.map(lambda x: x + 1.0 if eqx.is_inexact_array(x) else x, policy.values)
+    other = eqx.tree_at(lambda p: p.values, policy, shifted)
+    sgrl.act(other, obs, method="swg-r", scale=2.0, num_candidates=4, key=jr.key(1))
+    assert _policy._TRACES["act"] == before
+
+
+def test_resampling_keeps_the_best_candidate_by_q(trained_policy):
+    data, policy = trained_policy
+    obs = data.observations[:8]
+    idql = sgrl.act(policy, obs, method="idql", num_candidates=4, key=jr.key(5))
+    bc = sgrl.act(policy, obs, method="bc", key=jr.key(5))
+    q = lambda a: np.asarray(jax.vmap(policy.values.q)(obs, a))
+    # The best of 4 candidates beats one draw on average (Q increases with a[0] here).
+    assert q(idql).mean() > q(bc).mean()
+
+
+def test_bad_inputs(trained_policy):
+    data, policy = trained_policy
+    with pytest.raises(ValueError, match="guidance scale must be a finite number >= 0"):
+        sgrl.act(policy, data.observations[:2], scale=-1.0, key=jr.key(0))
+    with pytest.raises(ValueError, match="unknown method 'awr'"):
+        sgrl.act(policy, data.observations[:2], method="awr", key=jr.key(0))
+    with pytest.raises(ValueError, match=r"observations must have shape \(B, 3\)"):
+        sgrl.act(policy, jnp.zeros((2, 5)), key=jr.key(0))
+    with pytest.raises(ValueError, match="num_candidates must be an int >= 1"):
+        sgrl.act(policy, data.observations[:2], method="idql", num_candidates=0, key=jr.key(0))
+    with pytest.raises(ValueError, match="mismatched action dimension"):
+        sgrl.train_policy(data, np.ones(len(data)), sgrl.PolicyConfig(**TINY_POLICY),
+                          key=jr.key(0), action_low=[-1.0, -1.0, -1.0], progress=False)
+    with pytest.raises(ValueError, match="got 3 weights for 512 transitions"):
+        sgrl.train_policy(data, np.ones(3), sgrl.PolicyConfig(**TINY_POLICY), key=jr.key(0),
+                          progress=False)
+    no_values = eqx.tree_at(lambda p: p.values, policy, None, is_leaf=lambda x: x is None)
+    with pytest.raises(ValueError, match="selects by Q, but the policy holds no values"):
+        sgrl.act(no_values, data.observations[:2], method="idql", key=jr.key(0))
+
+
+def test_presets():
+    p = sgrl.get_preset("antmaze")
+    assert p.values.tau == 0.9 and p.family == "antmaze"
+    assert sgrl.get_preset("adroit").values.tau == 0.7
+    full = sgrl.get_preset("locomotion", full=True)
+    assert (full.values.steps, full.policy.steps, full.policy.batch_size) == (
+        500_000, 1_000_000, 1024)
+    assert sgrl.get_preset("antmaze", full=True).policy.steps == 3_000_000
+    assert sgrl.Preset.from_json(full.to_json()) == full
+    changed = p.replace(**{"values.steps": 5, "guidance_scale": 2.0})
+    assert changed.values.steps == 5 and changed.guidance_scale == 2.0
+    with pytest.raises(ValueError, match="unknown preset 'mujoco'.*locomotion"):
+        sgrl.get_preset("mujoco")
+    with pytest.raises(ValueError, match=r"unknown values field\(s\) \['nope'\]"):
+        p.replace(**{"values.nope": 1})
+    with pytest.raises(ValueError, match="guidance_scale must be >= 0"):
+        p.replace(guidance_scale=-1.0)
