@@ -17,7 +17,7 @@ from ._schedule import AbstractSchedule
 
 def _as_float_array(name: str, value, *, nonnegative: bool) -> Array:
     arr = jnp.asarray(value, dtype=jnp.float32)
-    if nonnegative and not isinstance(value, jax.core.Tracer):
+    if nonnegative and not isinstance(arr, jax.core.Tracer):
         if np.any(np.asarray(arr) < 0):
             raise ValueError(f"{name} must be >= 0, got {np.asarray(arr)}.")
     return arr
@@ -196,6 +196,8 @@ class Resampling(AbstractGuidance):
     - `temperature`: softmax temperature (an array: no recompile on change).
     - `score`: `score(x, w, cond) -> scalar` in user units, for one candidate; default
         `log w` of the chosen weight channel(s) (so softmax at temperature 1 draws `∝ w`).
+        A function, or an `eqx.Module` (e.g. a critic): its arrays are traced, so a new
+        critic of the same shape does not recompile.
     - `channel`: weight channel (or coefficients) the default score uses.
     """
 
@@ -203,7 +205,7 @@ class Resampling(AbstractGuidance):
     guidance: AbstractGuidance
     select_mode: str = eqx.field(static=True)
     temperature: Float[Array, ""]
-    score: Callable | None = eqx.field(static=True)
+    score: Callable | None  # a plain function stays static; an eqx.Module score is traced
     channel_index: int | None = eqx.field(static=True)
     channel_mix: Float[Array, " K"] | None
 

@@ -6,6 +6,7 @@ mixture whose component k moves to `μ_k + s_k² b` with weight `∝ π_k exp(b�
 """
 
 import diffrax as dfx
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -295,3 +296,38 @@ def test_guided_eps_is_the_full_gradient_for_any_head_depth(head_at):
     expected = net(z, t, c) - 2.5 * sigma * jax.grad(log_w0)(z)
     got = sg.SelfWeightedGuidance(2.5).eps(model, SCHEDULE, z, t, c)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_resampling_with_module_score_and_inside_jit():
+    """A critic given as an eqx.Module is traced (no retrace for new critic values), and the
+    guidance objects can be built inside jit with plain floats."""
+
+    class Critic(eqx.Module):
+        target: jax.Array
+
+        def __call__(self, x, w, cond):
+            return -jnp.sum((x - self.target) ** 2)
+
+    model = _model(SCHEDULE)
+    sampler = sg.DDPMSampler(num_steps=10)
+    run = lambda critic, key: sg.sample(
+        model,
+        SCHEDULE,
+        num=64,
+        guidance=sg.Resampling(8, select="argmax", score=critic),
+        sampler=sampler,
+        key=key,
+    )
+    right = run(Critic(jnp.asarray([2.0, 0.0])), jr.key(0))
+    before = _sample._TRACES["sample"]
+    left = run(Critic(jnp.asarray([-2.0, 0.0])), jr.key(0))
+    assert _sample._TRACES["sample"] == before
+    assert float(right.x[:, 0].mean()) > 1.0 > -1.0 > float(left.x[:, 0].mean())
+
+    @jax.jit
+    def build(scale):
+        g = sg.SelfWeightedGuidance(scale)
+        r = sg.Resampling(4, temperature=0.5, guidance=g)
+        return g.scale + r.temperature
+
+    assert float(build(1.0)) == pytest.approx(1.5)
