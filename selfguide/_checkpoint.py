@@ -26,16 +26,45 @@ def _serialise(tree) -> bytes:
     return buffer.getvalue()
 
 
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` atomically: a temporary file in the same folder, flushed to
+    disk, then renamed over `path`. A crash leaves the old file or the new one, never a torn
+    one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        os.fsync(dir_fd)
+        os.close(dir_fd)
+    except OSError:
+        pass
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """[`atomic_write_bytes`][] for UTF-8 text (JSON, CSV, Markdown)."""
+    return atomic_write_bytes(path, text.encode())
+
+
 def write_checkpoint(path: str | os.PathLike, header: dict[str, Any], segments: dict) -> Path:
     """Write `segments` (name → PyTree) and a JSON `header` to `path`, atomically.
 
     The file is `MAGIC`, a length-prefixed JSON header (format version, segment sizes and
-    SHA-256 digests, the caller's metadata), then each segment's serialised leaves. It is
-    written to a temporary file in the same folder, flushed to disk, and renamed over `path`,
-    so a crash leaves either the old checkpoint or the new one, never a torn file.
+    SHA-256 digests, the caller's metadata), then each segment's serialised leaves, written
+    with [`atomic_write_bytes`][].
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     blobs = {name: _serialise(tree) for name, tree in segments.items()}
     full_header = {
         "format": "selfguide.checkpoint",
@@ -47,26 +76,8 @@ def write_checkpoint(path: str | os.PathLike, header: dict[str, Any], segments: 
         **header,
     }
     head = json.dumps(full_header, sort_keys=True).encode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC)
-            f.write(struct.pack("<Q", len(head)))
-            f.write(head)
-            for blob in blobs.values():
-                f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        os.fsync(dir_fd)
-        os.close(dir_fd)
-    except OSError:
-        pass
+    payload = MAGIC + struct.pack("<Q", len(head)) + head + b"".join(blobs.values())
+    atomic_write_bytes(path, payload)
     return path
 
 

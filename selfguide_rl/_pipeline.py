@@ -21,13 +21,14 @@ import importlib.metadata
 import io
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import jax.random as jr
 import numpy as np
+
+from selfguide._checkpoint import atomic_write_text
 
 from ._evaluate import EvalResult, evaluate, make_env, make_vector_env
 from ._policy import METHODS, Policy, load_policy, train_policy
@@ -38,8 +39,17 @@ from .data import TaskInfo, load_dataset, process_rewards
 
 CONFIG, VALUES, POLICY = "config.json", "values.ckpt", "policy.ckpt"
 METRICS, CURVE, EVAL = "metrics.csv", "learning_curve.png", "eval.csv"
-_METRIC_COLUMNS = ("stage", "step", "seconds", "q_loss", "v_loss", "q_mean", "loss",
-                   "data_loss", "weight_loss")
+_METRIC_COLUMNS = (
+    "stage",
+    "step",
+    "seconds",
+    "q_loss",
+    "v_loss",
+    "q_mean",
+    "loss",
+    "data_loss",
+    "weight_loss",
+)
 _EVAL_COLUMNS = ("method", "scale", "num_candidates", "seed", "episode", "return", "score")
 
 
@@ -53,21 +63,6 @@ class Agent:
     preset: Preset
     run_dir: Path
     weight_stats: dict[str, float]
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_csv(path: str | Path, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -166,9 +161,15 @@ def train_run(
         chosen = chosen.replace(**overrides)
     low, high, bounds_note = _action_bounds(task, data.act_dim)
     config = {
-        "source": str(source), "dataset_id": dataset_id, "task": task.dataset_id,
-        "family": task.family, "seed": int(seed), "preset": chosen.to_json(),
-        "action_low": low, "action_high": high, "action_bounds_note": bounds_note,
+        "source": str(source),
+        "dataset_id": dataset_id,
+        "task": task.dataset_id,
+        "family": task.family,
+        "seed": int(seed),
+        "preset": chosen.to_json(),
+        "action_low": low,
+        "action_high": high,
+        "action_bounds_note": bounds_note,
         "minari_root": minari_root,
     }
     config = json.loads(json.dumps(config))  # tuples → lists, as read back from disk
@@ -191,28 +192,53 @@ def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: b
     value_key, policy_key = jr.split(jr.key(config["seed"]))
     processed = process_rewards(data, task)
     start = time.perf_counter()
-    vres = learn_values(processed, preset.values, key=value_key, checkpoint=run_dir / VALUES,
-                        progress=progress)
-    value_rows = [dict(zip(("step", "q_loss", "v_loss", "q_mean", "seconds"), r, strict=True))
-                  for r in zip(*(vres.history[k].tolist() for k in
-                                 ("step", "q_loss", "v_loss", "q_mean", "seconds")), strict=True)]
+    vres = learn_values(
+        processed, preset.values, key=value_key, checkpoint=run_dir / VALUES, progress=progress
+    )
+    value_rows = [
+        dict(zip(("step", "q_loss", "v_loss", "q_mean", "seconds"), r, strict=True))
+        for r in zip(
+            *(vres.history[k].tolist() for k in ("step", "q_loss", "v_loss", "q_mean", "seconds")),
+            strict=True,
+        )
+    ]
     _write_metrics(run_dir, value_rows, [])
     adv = advantages(vres.values, data.observations, data.actions)
-    w = np.asarray(compute_weights(adv, preset.weight, tau=preset.values.tau, beta=preset.beta,
-                                   w_max=preset.w_max))
-    stats = {"adv_mean": float(adv.mean()), "adv_std": float(adv.std()),
-             "frac_adv_pos": float((adv > 0).mean()), "w_min": float(w.min()),
-             "w_max": float(w.max()), "w_mean": float(w.mean())}
+    w = np.asarray(
+        compute_weights(
+            adv, preset.weight, tau=preset.values.tau, beta=preset.beta, w_max=preset.w_max
+        )
+    )
+    stats = {
+        "adv_mean": float(adv.mean()),
+        "adv_std": float(adv.std()),
+        "frac_adv_pos": float((adv > 0).mean()),
+        "w_min": float(w.min()),
+        "w_max": float(w.max()),
+        "w_mean": float(w.mean()),
+    }
     pres = train_policy(
-        data, w, preset.policy, key=policy_key, values=vres.values,
-        action_low=config["action_low"], action_high=config["action_high"],
-        checkpoint=run_dir / POLICY, progress=progress,
+        data,
+        w,
+        preset.policy,
+        key=policy_key,
+        values=vres.values,
+        action_low=config["action_low"],
+        action_high=config["action_high"],
+        checkpoint=run_dir / POLICY,
+        progress=progress,
     )
     h = pres.history
-    policy_rows = [{"step": int(s), "loss": float(a), "data_loss": float(b),
-                    "weight_loss": float(c), "seconds": float(d)}
-                   for s, a, b, c, d in zip(h.step, h.loss, h.data_loss, h.weight_loss,
-                                            h.seconds, strict=True)]
+    policy_rows = [
+        {
+            "step": int(s),
+            "loss": float(a),
+            "data_loss": float(b),
+            "weight_loss": float(c),
+            "seconds": float(d),
+        }
+        for s, a, b, c, d in zip(h.step, h.loss, h.data_loss, h.weight_loss, h.seconds, strict=True)
+    ]
     _write_metrics(run_dir, value_rows, policy_rows)
     stats["train_seconds_this_call"] = time.perf_counter() - start
     atomic_write_text(run_dir / "weights.json", json.dumps(stats, indent=2))
@@ -235,8 +261,10 @@ def plot_learning_curve(metrics_csv: str | Path, out_png: str | Path) -> None:
 
     rows = read_csv(metrics_csv)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    for ax, stage, keys in ((axes[0], "values", ("q_loss", "v_loss")),
-                            (axes[1], "policy", ("data_loss", "weight_loss"))):
+    for ax, stage, keys in (
+        (axes[0], "values", ("q_loss", "v_loss")),
+        (axes[1], "policy", ("data_loss", "weight_loss")),
+    ):
         sel = [r for r in rows if r["stage"] == stage]
         for k in keys:
             if sel:
@@ -276,9 +304,13 @@ def load_run(run_dir: str | Path) -> Agent:
             f"load_run: the value stage of {run_dir} stopped at step {header['step']} of "
             f"{preset.values.steps}; resume it with `selfguide-rl train`."
         )
-    policy = load_policy(run_dir / POLICY, values=values,
-                         diffusion_steps=preset.policy.diffusion_steps,
-                         action_low=config["action_low"], action_high=config["action_high"])
+    policy = load_policy(
+        run_dir / POLICY,
+        values=values,
+        diffusion_steps=preset.policy.diffusion_steps,
+        action_low=config["action_low"],
+        action_high=config["action_high"],
+    )
     _, task = _load(config["source"], config["dataset_id"], config.get("minari_root"))
     stats_path = run_dir / "weights.json"
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
@@ -314,23 +346,42 @@ def evaluate_agent(
         for method in methods:
             for scale in scales if method in ("swg", "swg-r") else (0.0,):
                 per_seed = [
-                    evaluate(agent.policy, agent.task, method=method, scale=scale,
-                             num_candidates=n_cand, episodes=episodes, num_envs=num_envs,
-                             seed=int(s) * 10_000, env=env, progress=progress)
+                    evaluate(
+                        agent.policy,
+                        agent.task,
+                        method=method,
+                        scale=scale,
+                        num_candidates=n_cand,
+                        episodes=episodes,
+                        num_envs=num_envs,
+                        seed=int(s) * 10_000,
+                        env=env,
+                        progress=progress,
+                    )
                     for s in seeds
                 ]
                 res = EvalResult(
-                    method, float(scale),
+                    method,
+                    float(scale),
                     np.concatenate([r.returns for r in per_seed]),
                     np.concatenate([r.scores for r in per_seed]),
-                    sum(r.seconds for r in per_seed), sum(r.env_steps for r in per_seed),
+                    sum(r.seconds for r in per_seed),
+                    sum(r.env_steps for r in per_seed),
                 )
                 results.append(res)
                 for s, r in zip(seeds, per_seed, strict=True):
-                    rows += [{"method": method, "scale": scale, "num_candidates": n_cand,
-                              "seed": s, "episode": i, "return": float(ret),
-                              "score": float(sc)}
-                             for i, (ret, sc) in enumerate(zip(r.returns, r.scores, strict=True))]
+                    rows += [
+                        {
+                            "method": method,
+                            "scale": scale,
+                            "num_candidates": n_cand,
+                            "seed": s,
+                            "episode": i,
+                            "return": float(ret),
+                            "score": float(sc),
+                        }
+                        for i, (ret, sc) in enumerate(zip(r.returns, r.scores, strict=True))
+                    ]
     finally:
         env.close()
     if record:
@@ -341,11 +392,14 @@ def evaluate_agent(
 
 def format_results(results: list[EvalResult]) -> str:
     """A Markdown table: method, scale, normalised score mean ± standard error, episodes."""
-    lines = ["| method | scale | score (mean ± s.e.) | episodes | seconds |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| method | scale | score (mean ± s.e.) | episodes | seconds |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
         scale = f"{r.scale:g}" if r.method in ("swg", "swg-r") else "–"
-        lines.append(f"| {r.method} | {scale} | {r.mean:.1f} ± {r.stderr:.1f} | "
-                     f"{r.scores.size} | {r.seconds:.1f} |")
+        lines.append(
+            f"| {r.method} | {scale} | {r.mean:.1f} ± {r.stderr:.1f} | "
+            f"{r.scores.size} | {r.seconds:.1f} |"
+        )
     return "\n".join(lines)
-

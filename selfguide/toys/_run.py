@@ -14,12 +14,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import diffrax as dfx
-import equinox as eqx
 import jax.random as jr
 import numpy as np
 
 from .._augment import augment
-from .._checkpoint import CheckpointError
+from .._checkpoint import (
+    CheckpointError,
+    atomic_write_text,
+    read_header,
+    restore_segment,
+    write_checkpoint,
+)
 from .._guidance import NoGuidance, Resampling, SelfWeightedGuidance
 from .._joint import JointModel
 from .._nn._mlp import MLPDenoiser
@@ -41,8 +46,11 @@ unguided candidates by their sampled weight channel, SWG at `ρ = 1` with DDPM a
 diffrax ODE solver, and CEP-style guidance by a separately trained energy network."""
 
 METHOD_LABELS = {
-    "unguided": "unguided (q)", "resample": "resampling", "swg-ddpm": "SWG DDPM",
-    "swg-ode": "SWG ODE", "cep": "CEP (2 nets)",
+    "unguided": "unguided (q)",
+    "resample": "resampling",
+    "swg-ddpm": "SWG DDPM",
+    "swg-ode": "SWG ODE",
+    "cep": "CEP (2 nets)",
 }
 
 
@@ -91,8 +99,18 @@ class Budget:
     def __post_init__(self):
         if self.schedule not in ("cosine", "vp"):
             raise ValueError(f"Budget: schedule must be 'cosine' or 'vp', got {self.schedule!r}.")
-        for name in ("steps", "batch_size", "width", "depth", "num_train", "sample_steps",
-                     "ode_steps", "num_samples", "resample_n", "cep_groups"):
+        for name in (
+            "steps",
+            "batch_size",
+            "width",
+            "depth",
+            "num_train",
+            "sample_steps",
+            "ode_steps",
+            "num_samples",
+            "resample_n",
+            "cep_groups",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"Budget: {name} must be >= 1, got {getattr(self, name)}.")
         if self.weight_scale not in ("none", "rms"):
@@ -107,10 +125,27 @@ class Budget:
         return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
 
 
-SWG_FIELDS = ("steps", "batch_size", "width", "depth", "num_train", "beta_max", "weight_loss",
-              "schedule", "weight_scale")
-CEP_FIELDS = ("cep_steps", "cep_groups", "cep_support", "cep_width", "cep_depth", "beta_max",
-              "schedule", "num_train")
+SWG_FIELDS = (
+    "steps",
+    "batch_size",
+    "width",
+    "depth",
+    "num_train",
+    "beta_max",
+    "weight_loss",
+    "schedule",
+    "weight_scale",
+)
+CEP_FIELDS = (
+    "cep_steps",
+    "cep_groups",
+    "cep_support",
+    "cep_width",
+    "cep_depth",
+    "beta_max",
+    "schedule",
+    "num_train",
+)
 
 QUICK = Budget(steps=3000, num_train=50_000, cep_steps=1000)
 """The short run of `selfguide demo` and `selfguide toy --quick`: the benchmark's networks and
@@ -148,8 +183,8 @@ def weight_scale(dataset: str, beta, budget: Budget, seed: int = 0) -> np.ndarra
     flat = beta.reshape(-1)
     out = np.empty_like(flat)
     for i in range(0, len(flat), 2048):
-        b = flat[i:i + 2048, None]
-        out[i:i + 2048] = np.sqrt(np.mean(np.exp(2.0 * b * (e[None] - 1.0)), axis=1))
+        b = flat[i : i + 2048, None]
+        out[i : i + 2048] = np.sqrt(np.mean(np.exp(2.0 * b * (e[None] - 1.0)), axis=1))
     return out.reshape(beta.shape)
 
 
@@ -167,7 +202,11 @@ def _read_cost(path: Path) -> Cost | None:
 
 
 def train_swg(
-    dataset: str, budget: Budget, *, cache_dir: Path | None = None, seed: int = 0,
+    dataset: str,
+    budget: Budget,
+    *,
+    cache_dir: Path | None = None,
+    seed: int = 0,
     progress: bool = True,
 ) -> tuple[JointModel, Cost]:
     """Train (or load from `cache_dir`) the β-conditioned SWG model of one toy.
@@ -189,39 +228,50 @@ def train_swg(
         ckpt.unlink(missing_ok=True)
     x, e, beta = training_data(dataset, budget, seed)
     w = np.exp(beta * (e - 1.0)) / weight_scale(dataset, beta, budget, seed)
-    net = MLPDenoiser(2, 1, cond_dim=1, width=budget.width, depth=budget.depth,
-                      key=jr.key(seed))
+    net = MLPDenoiser(2, 1, cond_dim=1, width=budget.width, depth=budget.depth, key=jr.key(seed))
     start = time.perf_counter()
     result = train(
-        net, augment(x, w[:, None]), schedule=make_schedule(budget), steps=budget.steps,
-        batch_size=budget.batch_size, cond=(beta / budget.beta_max)[:, None],
-        loss_weights=[1.0, 1.0, budget.weight_loss], key=jr.key(seed + 1),
-        checkpoint=ckpt, resume=True, progress=progress, steps_per_chunk=500,
+        net,
+        augment(x, w[:, None]),
+        schedule=make_schedule(budget),
+        steps=budget.steps,
+        batch_size=budget.batch_size,
+        cond=(beta / budget.beta_max)[:, None],
+        loss_weights=[1.0, 1.0, budget.weight_loss],
+        key=jr.key(seed + 1),
+        checkpoint=ckpt,
+        resume=True,
+        progress=progress,
+        steps_per_chunk=500,
     )
     cost = Cost(budget.steps, time.perf_counter() - start, num_params(net))
     if cost_file is not None:
-        cost_file.write_text(json.dumps(dataclasses.asdict(cost)))
+        atomic_write_text(cost_file, json.dumps(dataclasses.asdict(cost)))
     return result.model, cost
 
 
 def train_energy(
-    dataset: str, budget: Budget, *, cache_dir: Path | None = None, seed: int = 0,
+    dataset: str,
+    budget: Budget,
+    *,
+    cache_dir: Path | None = None,
+    seed: int = 0,
     progress: bool = True,
 ) -> tuple[EnergyNetwork, Cost]:
     """Train (or load from `cache_dir`) CEP's time-dependent energy network for one toy."""
     get_toy(dataset, call="train_energy")
-    net = EnergyNetwork(2, 1, width=budget.cep_width, depth=budget.cep_depth,
-                        key=jr.key(seed + 2))
+    net = EnergyNetwork(2, 1, width=budget.cep_width, depth=budget.cep_depth, key=jr.key(seed + 2))
     path = cost_file = None
     if cache_dir is not None:
         stem = f"cep-{dataset}-{budget.training_tag(*CEP_FIELDS)}-s{seed}"
-        path, cost_file = Path(cache_dir) / f"{stem}.eqx", Path(cache_dir) / f"{stem}.json"
+        path, cost_file = Path(cache_dir) / f"{stem}.ckpt", Path(cache_dir) / f"{stem}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         cost = _read_cost(cost_file)
         if cost is not None and path.exists():
             try:
-                return eqx.tree_deserialise_leaves(path, net), cost
-            except (RuntimeError, ValueError):  # another version of the network: retrain
+                _, blobs = read_header(path)
+                return restore_segment(path, blobs["energy"], net, "energy"), cost
+            except (CheckpointError, KeyError):  # another version of the network: retrain
                 pass
     x, e, _ = training_data(dataset, budget, seed)
     bar = None
@@ -236,22 +286,36 @@ def train_energy(
             bar.set_postfix(loss=f"{loss:.4f}")
 
     net, seconds = train_cep(
-        net, x, e, schedule=make_schedule(budget), steps=budget.cep_steps,
-        beta_max=budget.beta_max, key=jr.key(seed + 3), groups=budget.cep_groups,
-        support=budget.cep_support, callback=callback,
+        net,
+        x,
+        e,
+        schedule=make_schedule(budget),
+        steps=budget.cep_steps,
+        beta_max=budget.beta_max,
+        key=jr.key(seed + 3),
+        groups=budget.cep_groups,
+        support=budget.cep_support,
+        callback=callback,
     )
     if bar is not None:
         bar.close()
     cost = Cost(budget.cep_steps, seconds, num_params(net))
     if path is not None:
-        eqx.tree_serialise_leaves(path, net)
-        cost_file.write_text(json.dumps(dataclasses.asdict(cost)))
+        write_checkpoint(path, {"kind": "cep-energy"}, {"energy": net})
+        atomic_write_text(cost_file, json.dumps(dataclasses.asdict(cost)))
     return net, cost
 
 
 def draw(
-    method: str, dataset: str, model: JointModel, beta: float, budget: Budget, *, seed: int,
-    energy_net: EnergyNetwork | None = None, num: int | None = None,
+    method: str,
+    dataset: str,
+    model: JointModel,
+    beta: float,
+    budget: Budget,
+    *,
+    seed: int,
+    energy_net: EnergyNetwork | None = None,
+    num: int | None = None,
 ) -> np.ndarray:
     """`num` samples (default `budget.num_samples`) of one method at one `β`, shape `(n, 2)`."""
     if method not in METHODS:
@@ -277,15 +341,27 @@ def draw(
         if energy_net is None:
             raise ValueError("draw: method 'cep' needs energy_net=<a trained EnergyNetwork>.")
         guidance, sampler = CEPGuidance(energy_net), ddpm
-    out = sample(model, schedule, num=num, cond=beta_cond(beta, budget), guidance=guidance,
-                 sampler=sampler, key=jr.key(seed))
+    out = sample(
+        model,
+        schedule,
+        num=num,
+        cond=beta_cond(beta, budget),
+        guidance=guidance,
+        sampler=sampler,
+        key=jr.key(seed),
+    )
     x = np.asarray(out.x, dtype=np.float64)
     return np.where(np.isfinite(x), x, 1e3)  # a diverged sample counts as far away
 
 
 def check_request(
-    datasets: Sequence[str], betas: Sequence[float], methods: Sequence[str], seeds: int,
-    budget: Budget, *, call: str,
+    datasets: Sequence[str],
+    betas: Sequence[float],
+    methods: Sequence[str],
+    seeds: int,
+    budget: Budget,
+    *,
+    call: str,
 ) -> None:
     """Validate a grid before any training: names, counts, and `β` in the trained range."""
     if not datasets:
@@ -343,8 +419,13 @@ def run_grid(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(datasets) * len(betas) * seeds, desc="grid", unit="cell",
-                   dynamic_ncols=True, position=0)
+        bar = tqdm(
+            total=len(datasets) * len(betas) * seeds,
+            desc="grid",
+            unit="cell",
+            dynamic_ncols=True,
+            position=0,
+        )
     for dataset in datasets:
         log(f"[{dataset}] training the SWG model ({budget.steps} steps)")
         model, swg_cost = train_swg(dataset, budget, cache_dir=cache_dir, progress=progress)
@@ -352,8 +433,9 @@ def run_grid(
         energy_net = None
         if "cep" in methods:
             log(f"[{dataset}] training CEP's energy network ({budget.cep_steps} steps)")
-            energy_net, cep_cost = train_energy(dataset, budget, cache_dir=cache_dir,
-                                                progress=progress)
+            energy_net, cep_cost = train_energy(
+                dataset, budget, cache_dir=cache_dir, progress=progress
+            )
             costs[dataset]["cep"] = cep_cost
         for beta in betas:
             targets[(dataset, beta)] = sample_target(
@@ -363,8 +445,15 @@ def run_grid(
                 drawn, times = {}, {}
                 for m in methods:
                     t0 = time.perf_counter()
-                    drawn[m] = draw(m, dataset, model, beta, budget,
-                                    seed=1000 * seed + int(beta * 10), energy_net=energy_net)
+                    drawn[m] = draw(
+                        m,
+                        dataset,
+                        model,
+                        beta,
+                        budget,
+                        seed=1000 * seed + int(beta * 10),
+                        energy_net=energy_net,
+                    )
                     times[m] = time.perf_counter() - t0
                     if seed == 0:
                         samples[(dataset, beta, m)] = drawn[m]
@@ -377,8 +466,9 @@ def run_grid(
                 if bar is not None:
                     bar.update(1)
         if on_dataset is not None:  # partial results, e.g. to write them as the grid runs
-            on_dataset(GridResult(rows, samples, targets, costs, time.perf_counter() - start,
-                                  budget))
+            on_dataset(
+                GridResult(rows, samples, targets, costs, time.perf_counter() - start, budget)
+            )
     if bar is not None:
         bar.close()
     return GridResult(rows, samples, targets, costs, time.perf_counter() - start, budget)
@@ -386,9 +476,17 @@ def run_grid(
 
 def _rows(dataset, beta, method, seed, report: dict[str, MetricReport], seconds) -> list[dict]:
     return [
-        {"dataset": dataset, "beta": beta, "method": method, "seed": seed, "metric": name,
-         "value": r.value, "floor": r.floor, "floor_std": r.floor_std,
-         "sample_seconds": seconds}
+        {
+            "dataset": dataset,
+            "beta": beta,
+            "method": method,
+            "seed": seed,
+            "metric": name,
+            "value": r.value,
+            "floor": r.floor,
+            "floor_std": r.floor_std,
+            "sample_seconds": seconds,
+        }
         for name, r in report.items()
     ]
 
