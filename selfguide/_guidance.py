@@ -123,22 +123,23 @@ class SelfWeightedGuidance(AbstractGuidance):
     - `scale`: `ρ ≥ 0`. Stored as an array, so changing it does not recompile.
     - `channel`: which weight channel guides (int), or non-negative coefficients over the
         `K` channels (guide by `Σ c_k ŵ_k`, e.g. "class 3 or 8").
-    - `clip_min`, `clip_max`: `ŵ_0` is clipped to this range (model units) before the log;
+    - `clip_min`, `clip_max`: `ŵ_0` is clipped to this range (model units) before the log
+        (arrays: changing them does not recompile);
         outside it the gradient is zero. The reference uses `[1e-4, 1]` on weights in `(0, 1]`.
     """
 
     scale: Float[Array, ""]
     channel_index: int | None = eqx.field(static=True)
     channel_mix: Float[Array, " K"] | None
-    clip_min: float = eqx.field(static=True)
-    clip_max: float | None = eqx.field(static=True)
+    clip_min: Float[Array, ""]
+    clip_max: Float[Array, ""]
 
     def __init__(
         self,
         scale: float | Float[ArrayLike, ""] = 1.0,
         channel: int | Sequence[float | int] | Float[ArrayLike, " K"] = 0,
-        clip_min: float = 1e-4,
-        clip_max: float | None = None,
+        clip_min: float | Float[ArrayLike, ""] = 1e-4,
+        clip_max: float | Float[ArrayLike, ""] | None = None,
     ):
         self.scale = _as_float_array("SelfWeightedGuidance: scale", scale, nonnegative=True)
         if self.scale.ndim != 0:
@@ -147,11 +148,15 @@ class SelfWeightedGuidance(AbstractGuidance):
                 "Sweep scales by calling sample once per scale (it does not recompile)."
             )
         self.channel_index, self.channel_mix = _channel_mix("SelfWeightedGuidance", channel)
-        if clip_min <= 0 or (clip_max is not None and clip_max <= clip_min):
-            raise ValueError(
-                f"SelfWeightedGuidance: need 0 < clip_min < clip_max, got {clip_min}, {clip_max}."
-            )
-        self.clip_min, self.clip_max = clip_min, clip_max
+        lo = jnp.asarray(clip_min, dtype=jnp.float32)
+        hi = jnp.asarray(jnp.inf if clip_max is None else clip_max, dtype=jnp.float32)
+        if not isinstance(lo, jax.core.Tracer) and not isinstance(hi, jax.core.Tracer):
+            if not 0 < float(lo) < float(hi):
+                raise ValueError(
+                    f"SelfWeightedGuidance: need 0 < clip_min < clip_max, got {clip_min}, "
+                    f"{clip_max}."
+                )
+        self.clip_min, self.clip_max = lo, hi
 
     def validate(self, model: JointModel) -> None:
         check_channel("SelfWeightedGuidance", model, self.channel_index, self.channel_mix)

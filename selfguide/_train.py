@@ -1,6 +1,7 @@
 """Training: the ε-loss over `[x, w]`, in jitted chunks of scanned steps, with EMA."""
 
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,8 +65,12 @@ class TrainResult:
     history: TrainingHistory
 
 
+@functools.lru_cache(maxsize=32)
 def default_optimizer(steps: int, learning_rate: float = 3e-4) -> optax.GradientTransformation:
-    """AdamW at `learning_rate` with cosine decay to zero over `steps` (the reference)."""
+    """AdamW at `learning_rate` with cosine decay to zero over `steps` (the reference).
+
+    Cached: the same arguments give the same object, so a second `train` with the same budget
+    reuses the compiled training chunk."""
     return optax.adamw(optax.cosine_decay_schedule(learning_rate, max(steps, 1)))
 
 

@@ -14,15 +14,18 @@ EpsFn = Callable[[Float[Array, " D"], Float[Array, ""]], Float[Array, " D"]]
 """`eps_fn(z, t) -> ε̃`: the (guided) noise prediction for one example."""
 
 Range = tuple[float, float] | None
+ClipBounds = Float[Array, "2"] | None
 
 
-def _check_range(caller: str, name: str, value: Range) -> None:
+def _check_range(caller: str, name: str, value: Range) -> ClipBounds:
+    """Validate `(low, high)` and store it as an array, so new bounds do not recompile."""
     if value is None:
-        return
+        return None
     if len(value) != 2 or not value[0] < value[1]:
         raise ValueError(
             f"{caller}: {name} must be None or (low, high) with low < high, got {value}."
         )
+    return jnp.asarray(value, dtype=jnp.float32)
 
 
 class AbstractSampler(eqx.Module):
@@ -51,13 +54,13 @@ class AbstractSampler(eqx.Module):
 class ClippingSampler(AbstractSampler):
     """A sampler that may clip the iterate's data and weight channels after every step."""
 
-    clip_data: eqx.AbstractVar[Range]
-    clip_weight: eqx.AbstractVar[Range]
+    clip_data: eqx.AbstractVar[ClipBounds]
+    clip_weight: eqx.AbstractVar[ClipBounds]
 
     def clip(self, z: Float[Array, " D"], data_dim: int) -> Float[Array, " D"]:
         x, w = z[:data_dim], z[data_dim:]
         if self.clip_data is not None:
-            x = jnp.clip(x, *self.clip_data)
+            x = jnp.clip(x, self.clip_data[0], self.clip_data[1])
         if self.clip_weight is not None:
-            w = jnp.clip(w, *self.clip_weight)
+            w = jnp.clip(w, self.clip_weight[0], self.clip_weight[1])
         return jnp.concatenate([x, w])

@@ -7,7 +7,7 @@ import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float
 
 from .._schedule import _check_steps
-from ._base import ClippingSampler, Range, _check_range
+from ._base import ClipBounds, ClippingSampler, Range, _check_range
 
 
 class DDIMSampler(ClippingSampler):
@@ -26,8 +26,8 @@ class DDIMSampler(ClippingSampler):
 
     num_steps: int | None = eqx.field(static=True)
     eta: Float[Array, ""]
-    clip_data: Range = eqx.field(static=True)
-    clip_weight: Range = eqx.field(static=True)
+    clip_data: ClipBounds
+    clip_weight: ClipBounds
 
     def __init__(
         self,
@@ -37,12 +37,10 @@ class DDIMSampler(ClippingSampler):
         clip_weight: Range = None,
     ):
         _check_steps("DDIMSampler", num_steps, allow_none=True)
-        _check_range("DDIMSampler", "clip_data", clip_data)
-        _check_range("DDIMSampler", "clip_weight", clip_weight)
         self.num_steps = num_steps
         self.eta = jnp.asarray(eta, dtype=jnp.float32)
-        self.clip_data = None if clip_data is None else tuple(clip_data)
-        self.clip_weight = None if clip_weight is None else tuple(clip_weight)
+        self.clip_data = _check_range("DDIMSampler", "clip_data", clip_data)
+        self.clip_weight = _check_range("DDIMSampler", "clip_weight", clip_weight)
 
     def validate(self, schedule):
         schedule.resolve_steps(self.num_steps)

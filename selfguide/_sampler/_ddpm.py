@@ -7,7 +7,7 @@ import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float
 
 from .._schedule import _check_steps
-from ._base import ClippingSampler, Range, _check_range
+from ._base import ClipBounds, ClippingSampler, Range, _check_range
 
 
 class DDPMSampler(ClippingSampler):
@@ -32,8 +32,8 @@ class DDPMSampler(ClippingSampler):
     num_steps: int | None = eqx.field(static=True)
     variance: str = eqx.field(static=True)
     temperature: Float[Array, ""]
-    clip_data: Range = eqx.field(static=True)
-    clip_weight: Range = eqx.field(static=True)
+    clip_data: ClipBounds
+    clip_weight: ClipBounds
 
     def __init__(
         self,
@@ -48,12 +48,10 @@ class DDPMSampler(ClippingSampler):
             raise ValueError(
                 f"DDPMSampler: variance must be 'large' or 'posterior', got {variance!r}."
             )
-        _check_range("DDPMSampler", "clip_data", clip_data)
-        _check_range("DDPMSampler", "clip_weight", clip_weight)
         self.num_steps, self.variance = num_steps, variance
         self.temperature = jnp.asarray(temperature, dtype=jnp.float32)
-        self.clip_data = None if clip_data is None else tuple(clip_data)
-        self.clip_weight = None if clip_weight is None else tuple(clip_weight)
+        self.clip_data = _check_range("DDPMSampler", "clip_data", clip_data)
+        self.clip_weight = _check_range("DDPMSampler", "clip_weight", clip_weight)
 
     def validate(self, schedule):
         schedule.resolve_steps(self.num_steps)

@@ -29,8 +29,9 @@ class Classifier(eqx.Module):
     log_temperature: Float[Array, ""]
     num_classes: int = eqx.field(static=True)
 
-    def __init__(self, dim: int, num_classes: int, *, width: int = 256, depth: int = 2,
-                 key: PRNGKey):
+    def __init__(
+        self, dim: int, num_classes: int, *, width: int = 256, depth: int = 2, key: PRNGKey
+    ):
         if dim < 1 or num_classes < 2:
             raise ValueError(
                 f"Classifier: need dim >= 1 and num_classes >= 2, got {dim}, {num_classes}."

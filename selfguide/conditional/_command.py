@@ -35,21 +35,35 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=d.depth)
     parser.add_argument("--scales", type=_floats, default=d.scales, help="e.g. 1,2,4,8")
     parser.add_argument("--samples-per-class", type=int, default=d.samples_per_class)
-    parser.add_argument("--resample-candidates", type=int, default=d.resample_candidates,
-                        help="N of the resampling baseline (0: skip)")
-    parser.add_argument("--no-class-conditional", action="store_true",
-                        help="skip the label-conditioned baseline")
-    parser.add_argument("--mix", type=_ints, default=None,
-                        help="classes to mix, e.g. 3,8 (default: 3,8 for digits, 2,5 for the "
-                        "mixture; 'none' to skip)")
+    parser.add_argument(
+        "--resample-candidates",
+        type=int,
+        default=d.resample_candidates,
+        help="N of the resampling baseline (0: skip)",
+    )
+    parser.add_argument(
+        "--no-class-conditional", action="store_true", help="skip the label-conditioned baseline"
+    )
+    parser.add_argument(
+        "--mix",
+        type=_ints,
+        default=None,
+        help="classes to mix, e.g. 3,8 (default: 3,8 for digits, 2,5 for the "
+        "mixture; 'none' to skip)",
+    )
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--out", type=Path, default=Path("outputs/conditional"))
 
 
 def config_from_args(args: argparse.Namespace) -> ConditionalConfig:
     return ConditionalConfig(
-        dataset=args.dataset, steps=args.steps, network=args.network, width=args.width,
-        depth=args.depth, scales=tuple(args.scales), samples_per_class=args.samples_per_class,
+        dataset=args.dataset,
+        steps=args.steps,
+        network=args.network,
+        width=args.width,
+        depth=args.depth,
+        scales=tuple(args.scales),
+        samples_per_class=args.samples_per_class,
         resample_candidates=args.resample_candidates,
         class_conditional=not args.no_class_conditional,
         mix=tuple(args.mix) if args.mix is not None else _DEFAULT_MIX[args.dataset],

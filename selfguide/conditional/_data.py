@@ -163,7 +163,6 @@ def one_hot(y: Int[ArrayLike, " n"], num_classes: int) -> Float[np.ndarray, "n K
         raise ValueError(f"one_hot: labels must be a 1-D integer array, got {y.dtype} {y.shape}.")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(
-            f"one_hot: labels must lie in 0..{num_classes - 1}, got values in "
-            f"{y.min()}..{y.max()}."
+            f"one_hot: labels must lie in 0..{num_classes - 1}, got values in {y.min()}..{y.max()}."
         )
     return np.eye(num_classes, dtype=np.float32)[y]

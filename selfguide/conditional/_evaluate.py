@@ -106,8 +106,11 @@ def evaluate_classes(
             f"{present.tolist()}; pass one sample array per class 0..K-1."
         )
     f_test = judge.features(x_test)
-    med = np.median(np.sqrt(np.maximum(
-        np.sum((f_test[:, None] - f_test[None]) ** 2, -1), 0.0))[np.triu_indices(len(f_test), 1)])
+    med = np.median(
+        np.sqrt(np.maximum(np.sum((f_test[:, None] - f_test[None]) ** 2, -1), 0.0))[
+            np.triu_indices(len(f_test), 1)
+        ]
+    )
     bandwidths = tuple(float(c * med) for c in bandwidth_factors)
     acc, mmd, fd, div = (np.zeros(k) for _ in range(4))
     for c, xs in enumerate(samples):

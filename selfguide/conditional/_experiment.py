@@ -114,8 +114,9 @@ def load_dataset(name: str, seed: int = 0) -> LabelledData:
 def _network(config: ConditionalConfig, dim: int, k: int, cond_dim: int, key):
     if config.network == "mlp":
         return MLPDenoiser(dim, k, cond_dim, width=config.width, depth=config.depth, key=key)
-    return ResNetDenoiser(dim, k, cond_dim, width=config.width, num_blocks=config.depth,
-                          dropout=0.0, key=key)
+    return ResNetDenoiser(
+        dim, k, cond_dim, width=config.width, num_blocks=config.depth, dropout=0.0, key=key
+    )
 
 
 def run_conditional(
@@ -135,8 +136,9 @@ def run_conditional(
     tic = time.perf_counter()
     data = load_dataset(config.dataset, config.seed)
     k, dim = data.num_classes, data.dim
-    classifier = train_classifier(data.x_train, data.y_train, k, key=next(keys),
-                                  steps=config.classifier_steps)
+    classifier = train_classifier(
+        data.x_train, data.y_train, k, key=next(keys), steps=config.classifier_steps
+    )
     clf_acc = float(np.mean(predict_proba(classifier, data.x_test).argmax(1) == data.y_test))
     judge = train_judge(data.x_train, data.y_train)
     judge_acc = judge.accuracy(data.x_test, data.y_test)
@@ -152,9 +154,15 @@ def run_conditional(
         net_key, train_key = jr.split(key)
         start = time.perf_counter()
         result = train(
-            _network(config, dim, k, 0 if cond is None else k, net_key), z, schedule=schedule,
-            steps=config.steps, key=train_key, cond=cond, batch_size=config.batch_size,
-            loss_weights=loss_weights, progress=False,
+            _network(config, dim, k, 0 if cond is None else k, net_key),
+            z,
+            schedule=schedule,
+            steps=config.steps,
+            key=train_key,
+            cond=cond,
+            batch_size=config.batch_size,
+            loss_weights=loss_weights,
+            progress=False,
             optimizer=default_optimizer(config.steps, config.learning_rate),
             steps_per_chunk=min(500, max(config.steps, 1)),
         )
@@ -162,8 +170,9 @@ def run_conditional(
 
     model, seconds["train joint model"] = fit(None, next(keys))
     log(f"trained the joint model ({config.steps} steps) in {seconds['train joint model']:.0f} s")
-    sampler = DDPMSampler(variance=config.variance, clip_data=_data_range(data),
-                          clip_weight=(1e-4, 1.0))
+    sampler = DDPMSampler(
+        variance=config.variance, clip_data=_data_range(data), clip_weight=(1e-4, 1.0)
+    )
     n = config.samples_per_class
     samples: dict[str, list[np.ndarray]] = {}
     sample_key = next(keys)
@@ -176,12 +185,15 @@ def run_conditional(
     def record(name: str, per_class: list, *, floor: bool = False) -> None:
         samples[name] = [np.clip(np.asarray(s), lo, hi) for s in per_class]
         if floor or len(per_class) == k:
-            m = evaluate_classes(judge, samples[name] * (k if floor else 1), data.x_test,
-                                 data.y_test)
+            m = evaluate_classes(
+                judge, samples[name] * (k if floor else 1), data.x_test, data.y_test
+            )
             metrics[name] = m
             mean = m.mean()
-            log(f"{name}: accuracy {100 * mean['accuracy']:.1f}%, MMD² {mean['mmd2']:.4f}, "
-                f"Fréchet {mean['frechet']:.2f}, diversity {mean['diversity']:.2f}")
+            log(
+                f"{name}: accuracy {100 * mean['accuracy']:.1f}%, MMD² {mean['mmd2']:.4f}, "
+                f"Fréchet {mean['frechet']:.2f}, diversity {mean['diversity']:.2f}"
+            )
 
     tic = time.perf_counter()
     pool = sample(model, schedule, num=n * k, sampler=sampler, key=jr.fold_in(sample_key, 0))
@@ -189,13 +201,20 @@ def run_conditional(
     seconds["sample unguided"] = time.perf_counter() - tic
     tic = time.perf_counter()
     for i, scale in enumerate(config.scales):
-        record(f"SWG ρ={scale:g}", [
-            sample(
-                model, schedule, num=n, sampler=sampler, key=jr.fold_in(sample_key, 100 * i + y),
-                guidance=SelfWeightedGuidance(scale, channel=y, clip_max=1.0),
-            ).x
-            for y in range(k)
-        ])
+        record(
+            f"SWG ρ={scale:g}",
+            [
+                sample(
+                    model,
+                    schedule,
+                    num=n,
+                    sampler=sampler,
+                    key=jr.fold_in(sample_key, 100 * i + y),
+                    guidance=SelfWeightedGuidance(scale, channel=y, clip_max=1.0),
+                ).x
+                for y in range(k)
+            ],
+        )
     seconds["sample SWG (all scales)"] = time.perf_counter() - tic
     mix_props = None
     if config.mix:
@@ -207,34 +226,59 @@ def run_conditional(
         coeffs = np.zeros(k)
         coeffs[list(config.mix)] = 1.0 / len(config.mix)
         scale = config.scales[-1]
-        mixed = sample(model, schedule, num=n, sampler=sampler, key=jr.fold_in(sample_key, 7),
-                       guidance=SelfWeightedGuidance(scale, channel=coeffs, clip_max=1.0))
+        mixed = sample(
+            model,
+            schedule,
+            num=n,
+            sampler=sampler,
+            key=jr.fold_in(sample_key, 7),
+            guidance=SelfWeightedGuidance(scale, channel=coeffs, clip_max=1.0),
+        )
         record(f"SWG mix {'+'.join(map(str, config.mix))} ρ={scale:g}", [mixed.x])
         mix_props = class_proportions(judge.predict(np.clip(np.asarray(mixed.x), lo, hi)), k)
-        log(f"channel mix {config.mix}: judge shares "
-            + ", ".join(f"{y}: {100 * mix_props[y]:.0f}%" for y in range(k) if mix_props[y]))
+        log(
+            f"channel mix {config.mix}: judge shares "
+            + ", ".join(f"{y}: {100 * mix_props[y]:.0f}%" for y in range(k) if mix_props[y])
+        )
     if config.class_conditional:
         labels = one_hot(data.y_train, k)
         cc_model, seconds["train class-conditional"] = fit(labels, next(keys))
         log(f"trained the class-conditional model in {seconds['train class-conditional']:.0f} s")
-        record("class-conditional", [
-            sample(cc_model, schedule, num=n, sampler=sampler, cond=one_hot(np.array([y]), k)[0],
-                   key=jr.fold_in(sample_key, 2000 + y)).x
-            for y in range(k)
-        ])
+        record(
+            "class-conditional",
+            [
+                sample(
+                    cc_model,
+                    schedule,
+                    num=n,
+                    sampler=sampler,
+                    cond=one_hot(np.array([y]), k)[0],
+                    key=jr.fold_in(sample_key, 2000 + y),
+                ).x
+                for y in range(k)
+            ],
+        )
     if config.resample_candidates > 0:
         tic = time.perf_counter()
-        record(f"resampling N={config.resample_candidates}", [
-            sample(
-                model, schedule, num=n, sampler=sampler, key=jr.fold_in(sample_key, 1000 + y),
-                guidance=Resampling(config.resample_candidates, select="softmax", channel=y),
-            ).x
-            for y in range(k)
-        ])
+        record(
+            f"resampling N={config.resample_candidates}",
+            [
+                sample(
+                    model,
+                    schedule,
+                    num=n,
+                    sampler=sampler,
+                    key=jr.fold_in(sample_key, 1000 + y),
+                    guidance=Resampling(config.resample_candidates, select="softmax", channel=y),
+                ).x
+                for y in range(k)
+            ],
+        )
         seconds["sample resampling"] = time.perf_counter() - tic
     samples["real"] = real
-    return ConditionalResults(config, data, judge, metrics, samples, mix_props, clf_acc,
-                              judge_acc, seconds)
+    return ConditionalResults(
+        config, data, judge, metrics, samples, mix_props, clf_acc, judge_acc, seconds
+    )
 
 
 def _data_range(data: LabelledData) -> tuple[float, float] | None:
@@ -245,6 +289,10 @@ def _real_metrics(judge: Judge, real: list[np.ndarray], data: LabelledData) -> C
     """The ceiling: accuracy on the real test images; distances from the real training
     images of each class to its test images."""
     base = evaluate_classes(judge, real, data.x_test, data.y_test)
-    acc = np.array([judge.accuracy(data.x_test[data.y_test == y], np.full(
-        int(np.sum(data.y_test == y)), y)) for y in range(data.num_classes)])
+    acc = np.array(
+        [
+            judge.accuracy(data.x_test[data.y_test == y], np.full(int(np.sum(data.y_test == y)), y))
+            for y in range(data.num_classes)
+        ]
+    )
     return dataclasses.replace(base, accuracy=acc)

@@ -14,15 +14,19 @@ def metrics_table(results: ConditionalResults) -> str:
     """A Markdown table: one row per method, class-averaged accuracy, MMD², Fréchet distance
     and diversity, then the per-class judge accuracy (%)."""
     k = results.data.num_classes
-    head = "| method | accuracy | MMD² | Fréchet | diversity | " + " | ".join(
-        f"acc {y}" for y in range(k)) + " |"
+    head = (
+        "| method | accuracy | MMD² | Fréchet | diversity | "
+        + " | ".join(f"acc {y}" for y in range(k))
+        + " |"
+    )
     lines = [head, "|---" * (5 + k) + "|"]
     for name, m in results.metrics.items():
         mean = m.mean()
         lines.append(
             f"| {name} | {100 * mean['accuracy']:.1f}% | {mean['mmd2']:.4f} | "
             f"{mean['frechet']:.2f} | {mean['diversity']:.2f} | "
-            + " | ".join(f"{100 * a:.0f}" for a in m.accuracy) + " |"
+            + " | ".join(f"{100 * a:.0f}" for a in m.accuracy)
+            + " |"
         )
     return "\n".join(lines)
 
@@ -49,8 +53,9 @@ def _plt():
     return plt
 
 
-def plot_grid(results: ConditionalResults, path: Path, *, method: str | None = None,
-              per_row: int = 10) -> Path:
+def plot_grid(
+    results: ConditionalResults, path: Path, *, method: str | None = None, per_row: int = 10
+) -> Path:
     """One row per class. Images: panels for real data, the chosen SWG scale (default: the
     most accurate), the class-conditional model and resampling. Points: scatter panels."""
     plt = _plt()
@@ -73,8 +78,11 @@ def plot_grid(results: ConditionalResults, path: Path, *, method: str | None = N
                 imgs = np.asarray(xs[:per_row]).reshape(-1, *shape)
                 pad = np.full((per_row - len(imgs), *shape), -1.0)
                 row = np.concatenate([imgs, pad]) if len(pad) else imgs
-                rows.append(np.concatenate(list(np.pad(row, ((0, 0), (1, 1), (1, 1)),
-                                                        constant_values=-1.0)), axis=1))
+                rows.append(
+                    np.concatenate(
+                        list(np.pad(row, ((0, 0), (1, 1), (1, 1)), constant_values=-1.0)), axis=1
+                    )
+                )
             ax.imshow(np.concatenate(rows, axis=0), cmap="gray_r", vmin=-1, vmax=1)
             ax.set_title(name, fontsize=9)
             ax.set_xticks([])
@@ -97,18 +105,33 @@ def plot_tradeoff(results: ConditionalResults, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     swg = [(n, m.mean()) for n, m in results.metrics.items() if n.startswith("SWG ρ=")]
     for ax, key in zip(axes, ("diversity", "mmd2"), strict=True):
-        ax.plot([m[key] for _, m in swg], [100 * m["accuracy"] for _, m in swg], "o-",
-                color="C0", label="SWG")
+        ax.plot(
+            [m[key] for _, m in swg],
+            [100 * m["accuracy"] for _, m in swg],
+            "o-",
+            color="C0",
+            label="SWG",
+        )
         for n, m in swg:
-            ax.annotate(n.removeprefix("SWG "), (m[key], 100 * m["accuracy"]), fontsize=8,
-                        xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                n.removeprefix("SWG "),
+                (m[key], 100 * m["accuracy"]),
+                fontsize=8,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
         for i, (n, m) in enumerate(results.metrics.items()):
             if not n.startswith("SWG"):
                 mean = m.mean()
-                ax.scatter(mean[key], 100 * mean["accuracy"], marker="s", color=f"C{i + 1}",
-                           label=n)
-        ax.set_xlabel({"diversity": "diversity (pairwise distance / real)",
-                       "mmd2": "MMD² to real test class (judge features)"}[key])
+                ax.scatter(
+                    mean[key], 100 * mean["accuracy"], marker="s", color=f"C{i + 1}", label=n
+                )
+        ax.set_xlabel(
+            {
+                "diversity": "diversity (pairwise distance / real)",
+                "mmd2": "MMD² to real test class (judge features)",
+            }[key]
+        )
         ax.set_ylabel("judge accuracy (%)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="lower left")

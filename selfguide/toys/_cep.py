@@ -43,7 +43,12 @@ class EnergyNetwork(eqx.Module):
     mlp: eqx.nn.MLP
 
     def __init__(
-        self, data_dim: int, cond_dim: int = 1, *, width: int = 256, depth: int = 3,
+        self,
+        data_dim: int,
+        cond_dim: int = 1,
+        *,
+        width: int = 256,
+        depth: int = 3,
         key: PRNGKey,
     ):
         if data_dim < 1 or cond_dim < 0 or width < 1 or depth < 1:
@@ -54,8 +59,9 @@ class EnergyNetwork(eqx.Module):
         tkey, mkey = jr.split(key)
         self.data_dim, self.cond_dim = data_dim, cond_dim
         self.time_embedding = FourierTimeEmbedding(32, 64, 64, key=tkey)
-        self.mlp = eqx.nn.MLP(data_dim + cond_dim + 64, "scalar", width, depth,
-                              activation=jax.nn.silu, key=mkey)
+        self.mlp = eqx.nn.MLP(
+            data_dim + cond_dim + 64, "scalar", width, depth, activation=jax.nn.silu, key=mkey
+        )
 
     def __call__(
         self, x: Float[Array, " d"], t: Float[Array, ""], cond: Float[Array, " c"] | None = None
@@ -99,14 +105,22 @@ def _cep_chunk(data, carry, static, num_steps):
         idx = jr.randint(kb, (groups, support), 0, x.shape[0])
         beta = jr.uniform(kbeta, (groups,), maxval=beta_max)
         loss, grads = eqx.filter_value_and_grad(
-            lambda p: cep_loss(eqx.combine(p, rest), schedule, x[idx], e[idx], beta,
-                               (beta / beta_max)[:, None], key=kl)
+            lambda p: cep_loss(
+                eqx.combine(p, rest),
+                schedule,
+                x[idx],
+                e[idx],
+                beta,
+                (beta / beta_max)[:, None],
+                key=kl,
+            )
         )(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state, step + 1), loss
 
-    (params, opt_state, step), losses = jax.lax.scan(one, (params, opt_state, step), None,
-                                                     length=num_steps)
+    (params, opt_state, step), losses = jax.lax.scan(
+        one, (params, opt_state, step), None, length=num_steps
+    )
     return (eqx.combine(params, rest), opt_state, step), losses
 
 

@@ -19,23 +19,44 @@ def _positive_int(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), metavar="NAME",
-                        help=f"toys to run, from {', '.join(DATASETS)} (default: %(default)s)")
-    parser.add_argument("--betas", nargs="+", type=float, default=[3.0, 10.0, 20.0],
-                        metavar="BETA",
-                        help="tilts β of the targets, in the trained range [0, 24] "
-                        "(default: %(default)s)")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), metavar="METHOD",
-                        help=f"methods to compare, from {', '.join(METHODS)} (default: all)")
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(DATASETS),
+        metavar="NAME",
+        help=f"toys to run, from {', '.join(DATASETS)} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--betas",
+        nargs="+",
+        type=float,
+        default=[3.0, 10.0, 20.0],
+        metavar="BETA",
+        help="tilts β of the targets, in the trained range [0, 24] (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=list(METHODS),
+        metavar="METHOD",
+        help=f"methods to compare, from {', '.join(METHODS)} (default: all)",
+    )
     parser.add_argument("--seeds", type=int, default=1, help="sampling seeds per cell")
     parser.add_argument("--steps", type=int, default=None, help="SWG training steps")
     parser.add_argument("--cep-steps", type=int, default=None, help="CEP energy-net steps")
     parser.add_argument("--samples", type=int, default=None, help="samples per method and β")
-    parser.add_argument("--quick", action="store_true",
-                        help="the short budget of `selfguide demo` (small networks, few steps)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the short budget of `selfguide demo` (small networks, few steps)",
+    )
     parser.add_argument("--out", type=Path, default=Path("outputs/toy"), help="output folder")
-    parser.add_argument("--cache", type=Path, default=Path("outputs/cache/toys"),
-                        help="folder of cached checkpoints (keyed by dataset and budget)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("outputs/cache/toys"),
+        help="folder of cached checkpoints (keyed by dataset and budget)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -56,8 +77,11 @@ def write_outputs(result: GridResult, out: Path) -> dict[str, Path]:
         "two exact draws of the same sizes; ✓ = within 2× the floor.\n\n"
         f"{markdown_table(result)}\n\n## Training cost\n\n{cost_table(result)}\n"
     )
-    return {"png": plot_grid(result, out / "grid.png"), "csv": write_csv(result, out /
-            "metrics.csv"), "md": md}
+    return {
+        "png": plot_grid(result, out / "grid.png"),
+        "csv": write_csv(result, out / "metrics.csv"),
+        "md": md,
+    }
 
 
 def run_toy(args: argparse.Namespace) -> GridResult:
@@ -72,21 +96,39 @@ def run_toy(args: argparse.Namespace) -> GridResult:
             raise SystemExit(f"selfguide {args.command}: {flag} must be >= 1, got {value}.")
     budget = budget_from(args)
     try:
-        check_request(args.datasets, args.betas, args.methods, args.seeds, budget,
-                      call=f"selfguide {args.command}")
+        check_request(
+            args.datasets,
+            args.betas,
+            args.methods,
+            args.seeds,
+            budget,
+            call=f"selfguide {args.command}",
+        )
     except ValueError as error:
         raise SystemExit(str(error)) from None
-    result = run_grid(args.datasets, args.betas, methods=args.methods, seeds=args.seeds,
-                      budget=budget, cache_dir=args.cache, progress=not args.no_progress)
+    result = run_grid(
+        args.datasets,
+        args.betas,
+        methods=args.methods,
+        seeds=args.seeds,
+        budget=budget,
+        cache_dir=args.cache,
+        progress=not args.no_progress,
+    )
     paths = write_outputs(result, args.out)
     print("\n" + markdown_table(result) + "\n\n" + cost_table(result))
-    print(f"\nwall time {result.seconds:.0f} s; figure: {paths['png']}; tables: {paths['md']}, "
-          f"{paths['csv']}")
+    print(
+        f"\nwall time {result.seconds:.0f} s; figure: {paths['png']}; tables: {paths['md']}, "
+        f"{paths['csv']}"
+    )
     return result
 
 
-@command("toy", "2-D energy toys: SWG against unguided, resampling and CEP, next to the exact "
-         "target.", add_arguments)
+@command(
+    "toy",
+    "2-D energy toys: SWG against unguided, resampling and CEP, next to the exact target.",
+    add_arguments,
+)
 def toy_command(args: argparse.Namespace) -> int:
     run_toy(args)
     return 0

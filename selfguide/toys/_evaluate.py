@@ -74,8 +74,16 @@ def evaluate(
     ```
     """
     report = evaluate_many(
-        dataset, {"x": x}, beta, rng=rng, n_ref=n_ref, seeds=seeds, pool=pool,
-        bandwidths=bandwidths, num_projections=num_projections, call="evaluate",
+        dataset,
+        {"x": x},
+        beta,
+        rng=rng,
+        n_ref=n_ref,
+        seeds=seeds,
+        pool=pool,
+        bandwidths=bandwidths,
+        num_projections=num_projections,
+        call="evaluate",
     )
     return report["x"]
 
@@ -131,7 +139,8 @@ def evaluate_many(
         sample: {
             name: MetricReport(
                 metric((points[sample], energies[sample]), reference),
-                floors[name].mean, floors[name].std,
+                floors[name].mean,
+                floors[name].std,
             )
             for name, metric in metrics.items()
         }

@@ -15,8 +15,17 @@ def write_csv(result: GridResult, path: Path) -> Path:
     """One row per (dataset, β, method, seed, metric): value, floor, floor_std, seconds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields = ["dataset", "beta", "method", "seed", "metric", "value", "floor", "floor_std",
-              "sample_seconds"]
+    fields = [
+        "dataset",
+        "beta",
+        "method",
+        "seed",
+        "metric",
+        "value",
+        "floor",
+        "floor_std",
+        "sample_seconds",
+    ]
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -35,7 +44,8 @@ def summarise(result: GridResult) -> dict:
         key = (r["dataset"], r["beta"], r["method"])
         groups[key][r["metric"]].append(r["value"])
         floors.setdefault((r["dataset"], r["beta"], r["metric"]), []).append(
-            (r["floor"], r["floor_std"]))
+            (r["floor"], r["floor_std"])
+        )
     out = {}
     for key, metrics in groups.items():
         out[key] = {}
@@ -43,8 +53,13 @@ def summarise(result: GridResult) -> dict:
             fl = np.mean([f for f, _ in floors[(key[0], key[1], name)]])
             fs = np.mean([s for _, s in floors[(key[0], key[1], name)]])
             mean = float(np.mean(values))
-            out[key][name] = (mean, float(np.std(values)), float(fl), float(fs),
-                              within(mean, fl, fs))
+            out[key][name] = (
+                mean,
+                float(np.std(values)),
+                float(fl),
+                float(fs),
+                within(mean, fl, fs),
+            )
     return out
 
 
@@ -87,9 +102,11 @@ def markdown_table(result: GridResult) -> str:
 
 def cost_table(result: GridResult) -> str:
     """Training cost per dataset: SWG (one network) against CEP (q-model + energy network)."""
-    lines = ["| dataset | SWG: steps | SWG: s | SWG: params | CEP energy net: steps | "
-             "CEP energy net: s | CEP energy net: params | CEP total s (q-model + energy) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | SWG: steps | SWG: s | SWG: params | CEP energy net: steps | "
+        "CEP energy net: s | CEP energy net: params | CEP total s (q-model + energy) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for dataset, c in result.costs.items():
         s = c["swg"]
         e = c.get("cep")
@@ -100,7 +117,8 @@ def cost_table(result: GridResult) -> str:
         else:
             lines.append(
                 f"| {dataset} | {s.steps} | {s.seconds:.0f} | {s.params} | {e.steps} | "
-                f"{e.seconds:.0f} | {e.params} | {s.seconds + e.seconds:.0f} |")
+                f"{e.seconds:.0f} | {e.params} | {s.seconds + e.seconds:.0f} |"
+            )
     return "\n".join(lines)
 
 
@@ -116,18 +134,31 @@ def plot_grid(result: GridResult, path: Path, *, point_size: float = 0.5) -> Pat
     methods = list(dict.fromkeys(m for _, _, m in result.samples))
     cols = [(b, None) for b in betas]
     cols = [(b, m) for b in betas for m in [None, *methods]]
-    fig, axes = plt.subplots(len(datasets), len(cols), figsize=(1.35 * len(cols),
-                             1.45 * len(datasets) + 0.4), squeeze=False)
+    fig, axes = plt.subplots(
+        len(datasets),
+        len(cols),
+        figsize=(1.35 * len(cols), 1.45 * len(datasets) + 0.4),
+        squeeze=False,
+    )
     for i, dataset in enumerate(datasets):
         target_all = np.concatenate([result.targets[(dataset, b)] for b in betas])
         lo, hi = np.percentile(target_all, [0.5, 99.5], axis=0)
         pad = 0.15 * (hi - lo)
         for j, (beta, method) in enumerate(cols):
             ax = axes[i, j]
-            xs = result.targets[(dataset, beta)] if method is None else \
-                result.samples[(dataset, beta, method)]
-            ax.scatter(xs[:, 0], xs[:, 1], s=point_size, alpha=0.5,
-                       color="black" if method is None else "C0", rasterized=True)
+            xs = (
+                result.targets[(dataset, beta)]
+                if method is None
+                else result.samples[(dataset, beta, method)]
+            )
+            ax.scatter(
+                xs[:, 0],
+                xs[:, 1],
+                s=point_size,
+                alpha=0.5,
+                color="black" if method is None else "C0",
+                rasterized=True,
+            )
             ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
             ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
             ax.set_xticks([])

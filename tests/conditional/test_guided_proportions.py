@@ -18,10 +18,11 @@ share, 4× the unguided share), ≥ 60% in the mixed pair, and each half of the 
 import jax.random as jr
 import numpy as np
 import pytest
-from conftest import NUM_CLASSES, SCHEDULE, nearest_centre
 
 import selfguide as sg
 import selfguide.conditional as sgc
+
+from .conftest import NUM_CLASSES, SCHEDULE, nearest_centre
 
 SAMPLER = sg.DDPMSampler(clip_weight=(1e-4, 1.0))
 

@@ -331,3 +331,30 @@ def test_resampling_with_module_score_and_inside_jit():
         return g.scale + r.temperature
 
     assert float(build(1.0)) == pytest.approx(1.5)
+
+
+def test_clip_bounds_change_does_not_recompile():
+    model = _model(SCHEDULE)
+
+    def run(lo, hi):
+        return sg.sample(
+            model,
+            SCHEDULE,
+            num=8,
+            guidance=sg.SelfWeightedGuidance(1.0, clip_min=lo, clip_max=hi),
+            sampler=sg.DDPMSampler(
+                num_steps=10, clip_data=(-lo * 1e4, hi * 4), clip_weight=(lo, hi * 5)
+            ),
+            key=jr.key(0),
+        )
+
+    first = run(1e-4, 1.0)
+    before = _sample._TRACES["sample"]
+    second = run(2e-4, 2.0)
+    assert _sample._TRACES["sample"] == before
+    assert float(jnp.abs(first.x).max()) <= 4.0 + 1e-6
+    assert float(jnp.abs(second.x).max()) <= 8.0 + 1e-6
+    with pytest.raises(ValueError, match="need 0 < clip_min < clip_max"):
+        sg.SelfWeightedGuidance(1.0, clip_min=1.0, clip_max=0.5)
+    with pytest.raises(ValueError, match=r"clip_weight must be None or \(low, high\)"):
+        sg.DDPMSampler(clip_weight=(1.0, 0.0))
