@@ -148,8 +148,12 @@ class SelfWeightedGuidance(AbstractGuidance):
                 "Sweep scales by calling sample once per scale (it does not recompile)."
             )
         self.channel_index, self.channel_mix = _channel_mix("SelfWeightedGuidance", channel)
-        lo = jnp.asarray(clip_min, dtype=jnp.float32)
-        hi = jnp.asarray(jnp.inf if clip_max is None else clip_max, dtype=jnp.float32)
+        lo = _as_float_array("SelfWeightedGuidance: clip_min", clip_min, nonnegative=False)
+        hi = _as_float_array(
+            "SelfWeightedGuidance: clip_max",
+            jnp.inf if clip_max is None else clip_max,
+            nonnegative=False,
+        )
         if not isinstance(lo, jax.core.Tracer) and not isinstance(hi, jax.core.Tracer):
             if not 0 < float(lo) < float(hi):
                 raise ValueError(

@@ -4,7 +4,9 @@ import abc
 from collections.abc import Callable
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import jax.random as jr
 from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
@@ -52,10 +54,28 @@ class AbstractSampler(eqx.Module):
 
 
 class ClippingSampler(AbstractSampler):
-    """A sampler that may clip the iterate's data and weight channels after every step."""
+    """A sampler that walks the schedule's time grid, one `step` between adjacent levels,
+    clipping the iterate's data and weight channels after every step."""
 
+    num_steps: eqx.AbstractVar[int | None]
     clip_data: eqx.AbstractVar[ClipBounds]
     clip_weight: eqx.AbstractVar[ClipBounds]
+
+    @abc.abstractmethod
+    def step(
+        self,
+        eps_fn: EpsFn,
+        schedule: AbstractSchedule,
+        z: Float[Array, " D"],
+        t: Float[Array, ""],
+        s: Float[Array, ""],
+        *,
+        key: PRNGKey,
+    ) -> Float[Array, " D"]:
+        """Move `z` from noise level `t` to the lower level `s` (before clipping)."""
+
+    def validate(self, schedule: AbstractSchedule) -> None:
+        schedule.resolve_steps(self.num_steps)
 
     def clip(self, z: Float[Array, " D"], data_dim: int) -> Float[Array, " D"]:
         x, w = z[:data_dim], z[data_dim:]
@@ -64,3 +84,14 @@ class ClippingSampler(AbstractSampler):
         if self.clip_weight is not None:
             w = jnp.clip(w, self.clip_weight[0], self.clip_weight[1])
         return jnp.concatenate([x, w])
+
+    def __call__(self, eps_fn, schedule, z_init, *, key, data_dim):
+        times = schedule.sampling_times(self.num_steps)
+        keys = jr.split(key, times.shape[0] - 1)
+
+        def body(z, inputs):
+            t, s, k = inputs
+            return self.clip(self.step(eps_fn, schedule, z, t, s, key=k), data_dim), None
+
+        z, _ = jax.lax.scan(body, z_init, (times[:-1], times[1:], keys))
+        return z

@@ -1,7 +1,6 @@
 """DDIM sampling (Song, Meng & Ermon, 2021)."""
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float
@@ -42,23 +41,11 @@ class DDIMSampler(ClippingSampler):
         self.clip_data = _check_range("DDIMSampler", "clip_data", clip_data)
         self.clip_weight = _check_range("DDIMSampler", "clip_weight", clip_weight)
 
-    def validate(self, schedule):
-        schedule.resolve_steps(self.num_steps)
-
-    def __call__(self, eps_fn, schedule, z_init, *, key, data_dim):
-        times = schedule.sampling_times(self.num_steps)
-        keys = jr.split(key, times.shape[0] - 1)
-
-        def step(z, inputs):
-            t, s, k = inputs
-            log_t, log_s = schedule.log_alpha_bar(t), schedule.log_alpha_bar(s)
-            one_minus_t, one_minus_s = -jnp.expm1(log_t), -jnp.expm1(log_s)
-            eps = eps_fn(z, t)
-            x0_scaled = jnp.exp(0.5 * (log_s - log_t)) * (z - jnp.sqrt(one_minus_t) * eps)
-            sigma = self.eta * jnp.sqrt(one_minus_s / one_minus_t * -jnp.expm1(log_t - log_s))
-            direction = jnp.sqrt(jnp.maximum(one_minus_s - sigma**2, 0.0)) * eps
-            z_next = x0_scaled + direction + sigma * jr.normal(k, z.shape)
-            return self.clip(z_next, data_dim), None
-
-        z, _ = jax.lax.scan(step, z_init, (times[:-1], times[1:], keys))
-        return z
+    def step(self, eps_fn, schedule, z, t, s, *, key):
+        log_t, log_s = schedule.log_alpha_bar(t), schedule.log_alpha_bar(s)
+        one_minus_t, one_minus_s = -jnp.expm1(log_t), -jnp.expm1(log_s)
+        eps = eps_fn(z, t)
+        x0_scaled = jnp.exp(0.5 * (log_s - log_t)) * (z - jnp.sqrt(one_minus_t) * eps)
+        sigma = self.eta * jnp.sqrt(one_minus_s / one_minus_t * -jnp.expm1(log_t - log_s))
+        direction = jnp.sqrt(jnp.maximum(one_minus_s - sigma**2, 0.0)) * eps
+        return x0_scaled + direction + sigma * jr.normal(key, z.shape)

@@ -1,7 +1,6 @@
 """DDPM ancestral sampling (Ho et al., 2020) between any two adjacent noise levels."""
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float
@@ -53,26 +52,15 @@ class DDPMSampler(ClippingSampler):
         self.clip_data = _check_range("DDPMSampler", "clip_data", clip_data)
         self.clip_weight = _check_range("DDPMSampler", "clip_weight", clip_weight)
 
-    def validate(self, schedule):
-        schedule.resolve_steps(self.num_steps)
-
-    def __call__(self, eps_fn, schedule, z_init, *, key, data_dim):
-        times = schedule.sampling_times(self.num_steps)
-        keys = jr.split(key, times.shape[0] - 1)
-
-        def step(z, inputs):
-            t, s, k = inputs
-            log_t, log_s = schedule.log_alpha_bar(t), schedule.log_alpha_bar(s)
-            alpha_ts = jnp.exp(log_t - log_s)
-            beta_ts = -jnp.expm1(log_t - log_s)
-            one_minus_t = -jnp.expm1(log_t)
-            eps = eps_fn(z, t)
-            mean = (z - beta_ts / jnp.sqrt(one_minus_t) * eps) / jnp.sqrt(alpha_ts)
-            var = beta_ts
-            if self.variance == "posterior":
-                var = beta_ts * (-jnp.expm1(log_s)) / one_minus_t
-            noise = jnp.where(s > 0, jnp.sqrt(var) * self.temperature, 0.0) * jr.normal(k, z.shape)
-            return self.clip(mean + noise, data_dim), None
-
-        z, _ = jax.lax.scan(step, z_init, (times[:-1], times[1:], keys))
-        return z
+    def step(self, eps_fn, schedule, z, t, s, *, key):
+        log_t, log_s = schedule.log_alpha_bar(t), schedule.log_alpha_bar(s)
+        alpha_ts = jnp.exp(log_t - log_s)
+        beta_ts = -jnp.expm1(log_t - log_s)
+        one_minus_t = -jnp.expm1(log_t)
+        eps = eps_fn(z, t)
+        mean = (z - beta_ts / jnp.sqrt(one_minus_t) * eps) / jnp.sqrt(alpha_ts)
+        var = beta_ts
+        if self.variance == "posterior":
+            var = beta_ts * (-jnp.expm1(log_s)) / one_minus_t
+        scale = jnp.where(s > 0, jnp.sqrt(var) * self.temperature, 0.0)
+        return mean + scale * jr.normal(key, z.shape)
