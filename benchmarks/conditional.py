@@ -25,6 +25,7 @@ from pathlib import Path
 import jax
 
 from selfguide.conditional import ConditionalConfig, run_conditional
+from selfguide.conditional._experiment import format_shares
 from selfguide.conditional._report import (
     best_swg,
     metrics_table,
@@ -99,10 +100,9 @@ def main(argv=None) -> None:
             "",
         ]
     if results.mix_proportions is not None:
-        shares = ", ".join(f"{y}: {100 * results.mix_proportions[y]:.0f}%"
-                           for y in range(results.data.num_classes)
-                           if results.mix_proportions[y] > 0)
-        lines += [f"Channel mix {config.mix} (equal coefficients): judge labels {shares}.", ""]
+        lines += [f"Channel mix {config.mix} (equal coefficients), judge labels by scale: "
+                  + "; ".join(f"ρ={scale:g}: {format_shares(shares)}"
+                              for scale, shares in results.mix_proportions.items()) + ".", ""]
     lines += ["![grid](grid.png)", "", "![trade-off](tradeoff.png)", ""]
     (args.out / "results.md").write_text("\n".join(lines))
     print("\n".join(lines))

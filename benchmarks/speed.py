@@ -129,7 +129,7 @@ def bench_training(
         net, jax.tree.map(jnp.copy, params), optimizer.init(params), jnp.asarray(0, dtype=jnp.int32)
     )
     state = jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x) else x, state)
-    static = (schedule, optimizer, batch, ACTION_DIM, 0.999, None, None)
+    static = (schedule, optimizer, batch, ACTION_DIM, 0.999, None, None, "eps")
     bundle = (data.z, cond, jnp.ones(ACTION_DIM + 1), jr.key(1))
     holder = {"state": state}
 

@@ -35,12 +35,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=Budget.steps)
     parser.add_argument("--cep-steps", type=int, default=Budget.cep_steps)
+    parser.add_argument("--weight-output", default=Budget.weight_output,
+                        choices=("eps", "denoised"),
+                        help="what the weight output learns: noise (the reference) or ŵ0")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--cache", type=Path, default=Path("runs/toys-cache"))
     parser.add_argument("--qfit", action="store_true",
                         help="only score the (cached) models' unguided samples against q")
     args = parser.parse_args(argv)
-    budget = dataclasses.replace(Budget(), steps=args.steps, cep_steps=args.cep_steps)
+    budget = dataclasses.replace(Budget(), steps=args.steps, cep_steps=args.cep_steps,
+                                 weight_output=args.weight_output)
     if args.qfit:
         return qfit(args, budget)
     write = lambda result: report(args, budget, result, result.seconds)

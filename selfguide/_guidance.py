@@ -66,7 +66,7 @@ class NoGuidance(AbstractGuidance):
     """Sample the data distribution `q` itself: the model's ε, unchanged."""
 
     def eps(self, model, schedule, z, t, cond):
-        return model.eps(z, t, cond)
+        return model.eps(z, t, cond, schedule)
 
 
 def _channel_mix(
@@ -174,12 +174,10 @@ class SelfWeightedGuidance(AbstractGuidance):
         cond: Float[Array, " c"] | None,
     ) -> tuple[Float[Array, ""], Float[Array, " D"]]:
         """`(log ŵ_0(z), ε(z))`: the guidance potential and the unguided ε."""
-        alpha, sigma = schedule.alpha_sigma(t)
-        eps_x, eps_w = model.split_eps(z, t, cond)
-        w0 = (z[model.data_dim :] - sigma * eps_w) / alpha
+        eps, w0 = model.eps_and_weights(z, t, cond, schedule)
         w = combine_weights("SelfWeightedGuidance", w0, self.channel_index, self.channel_mix)
         w = jnp.clip(w, self.clip_min, self.clip_max)
-        return jnp.log(w), jnp.concatenate([eps_x, eps_w])
+        return jnp.log(w), eps
 
     def eps(self, model, schedule, z, t, cond):
         grad, eps = jax.grad(self.log_weight, argnums=2, has_aux=True)(model, schedule, z, t, cond)

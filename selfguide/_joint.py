@@ -1,9 +1,23 @@
 """A trained joint model over `[x, w]`: the network plus what sampling needs to know."""
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ._augment import WeightUnits
+from ._schedule import AbstractSchedule
+
+WEIGHT_OUTPUTS = ("eps", "denoised")
+
+
+def check_weight_output(caller: str, weight_output: str) -> str:
+    if weight_output not in WEIGHT_OUTPUTS:
+        raise ValueError(
+            f"{caller}: weight_output must be 'eps' (the network predicts the noise of the "
+            "weight channels, as in the reference) or 'denoised' (it predicts the clean weights "
+            f"ŵ_0 directly); got {weight_output!r}."
+        )
+    return weight_output
 
 
 class JointModel(eqx.Module):
@@ -14,9 +28,12 @@ class JointModel(eqx.Module):
 
     **Arguments:**
 
-    - `network`: the ε-network, called as `network(z, t, cond, key=None)` on one example.
+    - `network`: the network, called as `network(z, t, cond, key=None)` on one example.
     - `data_dim`, `weight_dim`, `cond_dim`: the channel split and conditioning size.
     - `units`: maps model weights back to user units (default: identity).
+    - `weight_output`: what the network's weight outputs are: `"eps"`, the noise (the
+        reference), or `"denoised"`, the clean weights `ŵ_0` themselves (see
+        [`fit`][selfguide.fit]). Either way the model's `eps` is the noise over all channels.
     """
 
     network: eqx.Module
@@ -24,6 +41,7 @@ class JointModel(eqx.Module):
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     units: WeightUnits
+    weight_output: str = eqx.field(static=True)
 
     def __init__(
         self,
@@ -32,6 +50,7 @@ class JointModel(eqx.Module):
         weight_dim: int,
         cond_dim: int = 0,
         units: WeightUnits | None = None,
+        weight_output: str = "eps",
     ):
         if data_dim < 1 or weight_dim < 1 or cond_dim < 0:
             raise ValueError(
@@ -46,27 +65,59 @@ class JointModel(eqx.Module):
                 f"JointModel: units.scale must have shape ({weight_dim},), "
                 f"got {self.units.scale.shape}."
             )
+        self.weight_output = check_weight_output("JointModel", weight_output)
 
     @property
     def total_dim(self) -> int:
         return self.data_dim + self.weight_dim
 
-    def eps(
-        self, z: Float[Array, " D"], t: Float[Array, ""], cond: Float[Array, " c"] | None
-    ) -> Float[Array, " D"]:
-        """The unguided noise prediction for one example (no dropout)."""
-        return self.network(z, t, cond, key=None)
-
-    def split_eps(
+    def outputs(
         self, z: Float[Array, " D"], t: Float[Array, ""], cond: Float[Array, " c"] | None
     ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
-        """`(ε_x, ε_w)` for one example; uses the network's own `split_eps` when it has one,
-        so that differentiating `ε_w` does not touch layers that only produce `ε_x`."""
+        """The network's raw `(data, weight)` outputs for one example (no dropout); uses the
+        network's own `split_eps` when it has one, so that differentiating the weight output
+        does not touch layers that only produce the data output."""
         split = getattr(self.network, "split_eps", None)
         if split is not None:
             return split(z, t, cond, key=None)
-        eps = self.network(z, t, cond, key=None)
-        return eps[: self.data_dim], eps[self.data_dim :]
+        out = self.network(z, t, cond, key=None)
+        return out[: self.data_dim], out[self.data_dim :]
+
+    def eps_and_weights(
+        self,
+        z: Float[Array, " D"],
+        t: Float[Array, ""],
+        cond: Float[Array, " c"] | None,
+        schedule: AbstractSchedule,
+    ) -> tuple[Float[Array, " D"], Float[Array, " K"]]:
+        """`(ε, ŵ_0)` for one example: the noise prediction over all channels and the
+        model's estimate of the clean weights, `ŵ_0 = (w_t − σ_t ε^w)/α_t` (Tweedie)."""
+        alpha, sigma = schedule.alpha_sigma(t)
+        eps_x, out_w = self.outputs(z, t, cond)
+        w_t = z[self.data_dim :]
+        if self.weight_output == "denoised":
+            w0, eps_w = out_w, (w_t - alpha * out_w) / sigma
+        else:
+            w0, eps_w = (w_t - sigma * out_w) / alpha, out_w
+        return jnp.concatenate([eps_x, eps_w]), w0
+
+    def eps(
+        self,
+        z: Float[Array, " D"],
+        t: Float[Array, ""],
+        cond: Float[Array, " c"] | None,
+        schedule: AbstractSchedule | None = None,
+    ) -> Float[Array, " D"]:
+        """The unguided noise prediction for one example (no dropout). A model whose
+        weight output is `"denoised"` needs the `schedule` to turn it into noise."""
+        if self.weight_output == "eps":
+            return jnp.concatenate(self.outputs(z, t, cond))
+        if schedule is None:
+            raise ValueError(
+                "JointModel.eps: this model predicts denoised weights; pass the schedule to "
+                "turn them into noise."
+            )
+        return self.eps_and_weights(z, t, cond, schedule)[0]
 
 
 def as_joint_model(model: eqx.Module, caller: str) -> JointModel:

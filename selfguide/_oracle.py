@@ -15,6 +15,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._custom_types import PRNGKey
+from ._joint import check_weight_output
 from ._schedule import AbstractSchedule
 
 
@@ -27,6 +28,8 @@ class GaussianMixtureOracle(eqx.Module):
         `probs`: `(M,)` mixture weights.
     - `tilts`: `(K, d)`, one `b_j` per weight channel.
     - `schedule`: the schedule the samplers will use (the oracle needs `α_t`, `σ_t`).
+    - `weight_output`: `"eps"` (the weight outputs are noise) or `"denoised"` (they are the
+        exact `E[w_0 | z_t]`); wrap in `JointModel(..., weight_output=...)` to match.
     """
 
     means: Float[Array, "M d"]
@@ -37,6 +40,7 @@ class GaussianMixtureOracle(eqx.Module):
     data_dim: int = eqx.field(static=True)
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True, default=0)
+    weight_output: str = eqx.field(static=True, default="eps")
 
     def __init__(
         self,
@@ -45,6 +49,7 @@ class GaussianMixtureOracle(eqx.Module):
         probs: Float[ArrayLike, " M"],
         tilts: Float[ArrayLike, "K d"],
         schedule: AbstractSchedule,
+        weight_output: str = "eps",
     ):
         self.means = jnp.asarray(means, dtype=jnp.float32)
         self.stds = jnp.asarray(stds, dtype=jnp.float32)
@@ -54,6 +59,7 @@ class GaussianMixtureOracle(eqx.Module):
         self.data_dim = self.means.shape[1]
         self.weight_dim = self.tilts.shape[0]
         self.cond_dim = 0
+        self.weight_output = check_weight_output("GaussianMixtureOracle", weight_output)
 
     def _posterior(self, x_t: Float[Array, " d"], t: Float[Array, ""]):
         """Responsibilities and per-component posterior mean/variance of `x_0` given `x_t`."""
@@ -89,8 +95,9 @@ class GaussianMixtureOracle(eqx.Module):
         resp, _, _, diff, var_t = self._posterior(x_t, t)
         score = -jnp.sum(resp[:, None] * diff / var_t[:, None], axis=0)
         eps_x = -sigma * score
-        eps_w = (w_t - alpha * jnp.exp(self.log_expected_weight(x_t, t))) / sigma
-        return jnp.concatenate([eps_x, eps_w])
+        w0 = jnp.exp(self.log_expected_weight(x_t, t))
+        out_w = w0 if self.weight_output == "denoised" else (w_t - alpha * w0) / sigma
+        return jnp.concatenate([eps_x, out_w])
 
     def tilted(self, scale: int = 1, mix: Float[ArrayLike, " K"] | list | None = None):
         """The exact target `(Σ_j c_j w_j)^ρ q` for `ρ ∈ {0, 1, 2, …}` as a mixture.

@@ -23,7 +23,7 @@ from ._checkpoint import (
     write_checkpoint,
 )
 from ._custom_types import PRNGKey
-from ._joint import JointModel
+from ._joint import JointModel, check_weight_output
 from ._loss import diffusion_loss
 from ._nn._config import network_config
 from ._parallel import check_batch, data_parallel_mesh, replicate, shard_batch
@@ -95,7 +95,9 @@ def _run_chunk(
 ):
     """Run `num_steps` training steps in one scan; `state` is donated, `data` is not."""
     z, cond, loss_weights, key = data
-    schedule, optimizer, batch_size, data_dim, ema_decay, mesh, compute_dtype = static
+    schedule, optimizer, batch_size, data_dim, ema_decay, mesh, compute_dtype, weight_output = (
+        static
+    )
 
     dynamic, frozen = eqx.partition(state, eqx.is_array)
 
@@ -112,7 +114,14 @@ def _run_chunk(
             if compute_dtype is not None:
                 net = LowPrecision(net, compute_dtype)
             return diffusion_loss(
-                net, schedule, batch_z, batch_cond, loss_weights, data_dim, key=k_loss
+                net,
+                schedule,
+                batch_z,
+                batch_cond,
+                loss_weights,
+                data_dim,
+                key=k_loss,
+                weight_output=weight_output,
             )
 
         (loss, (dl, wl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
@@ -194,6 +203,7 @@ def train(
     progress: bool = True,
     devices: Sequence[jax.Device] | str | None = None,
     compute_dtype: str | None = None,
+    weight_output: str = "eps",
 ) -> TrainResult:
     """Train a joint ε-model on augmented data; the full-control version of [`fit`][selfguide.fit].
 
@@ -224,10 +234,19 @@ def train(
         single-device training up to the order of floating-point reductions.
     - `compute_dtype`: e.g. `"bfloat16"` to run the network's matmuls in that dtype with
         float32 master weights (for GPUs/TPUs; off by default).
+    - `weight_output`: what the network's weight outputs learn. `"eps"` (the reference):
+        the noise, like the data outputs, so `ŵ_0 = (w_t − σ_t ε^w)/α_t`. `"denoised"`: the
+        clean weights `ŵ_0` themselves, regressed on `w_0` with equal weight at every noise
+        level. Guidance differentiates `log ŵ_0`; from a noise prediction, an error in `ε^w`
+        becomes `σ_t/α_t` times larger in `ŵ_0` (12× at the end of `VPSchedule(beta_max=10)`),
+        exactly where guidance picks the mode. `"denoised"` avoids that amplification and
+        makes guidance markedly more accurate (docs: "Denoised weights"); the data channels
+        are unaffected.
 
     **Returns:** a [`TrainResult`][selfguide.TrainResult].
     """
     cond_arr, cond_dim, lw = _check_inputs(network, data, cond, loss_weights, steps, batch_size)
+    check_weight_output("fit", weight_output)
     if steps_per_chunk < 1 or checkpoint_every < 1:
         raise ValueError("fit: steps_per_chunk and checkpoint_every must be >= 1.")
     optimizer = default_optimizer(steps) if optimizer is None else optimizer
@@ -246,6 +265,7 @@ def train(
         "key": tree_fingerprint(key),
         "network": network_config(network),
         "units_scale": np.asarray(data.units.scale).tolist(),
+        "weight_output": weight_output,
     }
     history: list[tuple] = []
     if checkpoint is not None and resume and Path(checkpoint).exists():
@@ -256,7 +276,7 @@ def train(
         check_batch(batch_size, mesh)
         state = replicate(state, mesh)
     dtype = None if compute_dtype is None else jnp.dtype(compute_dtype)
-    static = (schedule, optimizer, batch_size, data.data_dim, ema_decay, mesh, dtype)
+    static = (schedule, optimizer, batch_size, data.data_dim, ema_decay, mesh, dtype, weight_output)
     bundle = (data.z, cond_arr, lw, key)
     if mesh is not None:
         bundle = replicate(bundle, mesh)
@@ -285,6 +305,7 @@ def train(
         data.weight_dim,
         cond_dim,
         data.units,
+        weight_output,
     )
     cols = list(zip(*history, strict=True)) if history else [[]] * 5
     hist = TrainingHistory(*(np.asarray(c) for c in cols))
@@ -329,7 +350,7 @@ def _resume(path, like: TrainState, meta: dict):
     header, blobs = read_header(path)
     if header.get("kind") != "training":
         raise CheckpointError(f"checkpoint {path} holds no training state; cannot resume from it.")
-    saved = header["meta"]
+    saved = {"weight_output": "eps", **header["meta"]}  # files written before the option
     for name in (
         "steps",
         "batch_size",
@@ -338,6 +359,7 @@ def _resume(path, like: TrainState, meta: dict):
         "cond_dim",
         "num_examples",
         "network",
+        "weight_output",
     ):
         if saved.get(name) != meta[name]:
             raise CheckpointError(
@@ -374,4 +396,11 @@ def load_model(path: str | Path, like: eqx.Module | None = None) -> JointModel:
         like = build_network(meta["network"])
     units = WeightUnits(jnp.ones((meta["weight_dim"],)))
     network, units = restore_segment(path, blobs["model"], (like, units), "model")
-    return JointModel(network, meta["data_dim"], meta["weight_dim"], meta["cond_dim"], units)
+    return JointModel(
+        network,
+        meta["data_dim"],
+        meta["weight_dim"],
+        meta["cond_dim"],
+        units,
+        meta.get("weight_output", "eps"),
+    )

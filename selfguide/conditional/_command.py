@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from .._cli import command
-from ._experiment import DATASETS, ConditionalConfig, run_conditional
+from ._experiment import DATASETS, ConditionalConfig, format_shares, run_conditional
 
 _DEFAULT_MIX = {"digits": (3, 8), "mixture": (2, 5)}
 
@@ -51,6 +51,18 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="classes to mix, e.g. 3,8 (default: 3,8 for digits, 2,5 for the "
         "mixture; 'none' to skip)",
     )
+    parser.add_argument(
+        "--weight-output",
+        default=d.weight_output,
+        choices=("denoised", "eps"),
+        help="what the weight outputs learn: the clean weights or the noise (the reference)",
+    )
+    parser.add_argument(
+        "--variance",
+        default=d.variance,
+        choices=("posterior", "large"),
+        help="the DDPM sampler's variance",
+    )
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--out", type=Path, default=Path("outputs/conditional"))
 
@@ -67,6 +79,8 @@ def config_from_args(args: argparse.Namespace) -> ConditionalConfig:
         resample_candidates=args.resample_candidates,
         class_conditional=not args.no_class_conditional,
         mix=tuple(args.mix) if args.mix is not None else _DEFAULT_MIX[args.dataset],
+        weight_output=args.weight_output,
+        variance=args.variance,
         seed=args.seed,
     )
 
@@ -91,6 +105,7 @@ def run_command(args: argparse.Namespace) -> None:
     plot_tradeoff(results, args.out / "tradeoff.png")
     print("\n" + table)
     if results.mix_proportions is not None:
-        shares = ", ".join(f"{y}: {100 * results.mix_proportions[y]:.0f}%" for y in config.mix)
-        print(f"\nchannel mix {config.mix}: judge labels {shares}")
+        print(f"\nchannel mix {config.mix}, judge labels:")
+        for scale, shares in results.mix_proportions.items():
+            print(f"  ρ={scale:g}: {format_shares(shares)}")
     print(f"\nwall time {time.perf_counter() - start:.0f} s; grid: {grid}")

@@ -34,6 +34,8 @@ class ConditionalConfig:
     - `steps`, `batch_size`, `learning_rate`: diffusion training (each model).
     - `network`: `"mlp"` or `"resnet"`; `width`, `depth` (MLP layers / ResNet blocks).
     - `weight_loss`: loss weight of each weight channel (data channels weigh 1).
+    - `weight_output`: what the weight outputs learn, `"denoised"` (the clean weights) or
+        `"eps"` (the noise, as in the reference); see [`train`][selfguide.train].
     - `diffusion_steps`, `beta_max`: `T` and `β_max` of the VP schedule (`T` is also the
         number of sampling steps); `variance`: the DDPM sampler's `"large"` or `"posterior"`.
     - `classifier_steps`: training steps of the classifier `p(y | x)`; `floor`: the
@@ -54,9 +56,10 @@ class ConditionalConfig:
     width: int = 512
     depth: int = 4
     weight_loss: float = 1.0
+    weight_output: str = "denoised"
     diffusion_steps: int = 50
     beta_max: float = 20.0
-    variance: str = "large"
+    variance: str = "posterior"
     classifier_steps: int = 3000
     floor: float = 1e-3
     scales: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -77,6 +80,11 @@ class ConditionalConfig:
             )
 
 
+def format_shares(shares: np.ndarray) -> str:
+    """`"3: 48%, 8: 45%"`: the classes with a non-zero share."""
+    return ", ".join(f"{y}: {100 * p:.0f}%" for y, p in enumerate(shares) if p > 0)
+
+
 @dataclasses.dataclass
 class ConditionalResults:
     """What [`run_conditional`][selfguide.conditional.run_conditional] measured.
@@ -86,7 +94,7 @@ class ConditionalResults:
         (`"real held-out"`, `"unguided"`, `"SWG ρ=…"`, `"resampling N=…"`,
         `"class-conditional"`).
     - `samples`: method name → `K` arrays of samples (the unguided floor holds one array).
-    - `mix_proportions`: judge's class shares of the channel-mix samples.
+    - `mix_proportions`: guidance scale → judge's class shares of the channel-mix samples.
     - `classifier_accuracy`, `judge_accuracy`: test accuracies on real data.
     - `seconds`: stage → wall time.
     """
@@ -96,7 +104,7 @@ class ConditionalResults:
     judge: Judge
     metrics: dict[str, ClassMetrics]
     samples: dict[str, list[np.ndarray]]
-    mix_proportions: np.ndarray | None
+    mix_proportions: dict[float, np.ndarray] | None
     classifier_accuracy: float
     judge_accuracy: float
     seconds: dict[str, float]
@@ -165,6 +173,7 @@ def run_conditional(
             progress=False,
             optimizer=default_optimizer(config.steps, config.learning_rate),
             steps_per_chunk=min(500, max(config.steps, 1)),
+            weight_output=config.weight_output,
         )
         return result.model, time.perf_counter() - start
 
@@ -225,21 +234,20 @@ def run_conditional(
             )
         coeffs = np.zeros(k)
         coeffs[list(config.mix)] = 1.0 / len(config.mix)
-        scale = config.scales[-1]
-        mixed = sample(
-            model,
-            schedule,
-            num=n,
-            sampler=sampler,
-            key=jr.fold_in(sample_key, 7),
-            guidance=SelfWeightedGuidance(scale, channel=coeffs, clip_max=1.0),
-        )
-        record(f"SWG mix {'+'.join(map(str, config.mix))} ρ={scale:g}", [mixed.x])
-        mix_props = class_proportions(judge.predict(np.clip(np.asarray(mixed.x), lo, hi)), k)
-        log(
-            f"channel mix {config.mix}: judge shares "
-            + ", ".join(f"{y}: {100 * mix_props[y]:.0f}%" for y in range(k) if mix_props[y])
-        )
+        mix_props = {}
+        for i, scale in enumerate(config.scales):
+            mixed = sample(
+                model,
+                schedule,
+                num=n,
+                sampler=sampler,
+                key=jr.fold_in(sample_key, 7 + 1000 * i),
+                guidance=SelfWeightedGuidance(scale, channel=coeffs, clip_max=1.0),
+            )
+            record(f"SWG mix {'+'.join(map(str, config.mix))} ρ={scale:g}", [mixed.x])
+            shares = class_proportions(judge.predict(np.clip(np.asarray(mixed.x), lo, hi)), k)
+            mix_props[scale] = shares
+            log(f"channel mix {config.mix} at ρ={scale:g}: {format_shares(shares)}")
     if config.class_conditional:
         labels = one_hot(data.y_train, k)
         cc_model, seconds["train class-conditional"] = fit(labels, next(keys))

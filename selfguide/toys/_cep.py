@@ -184,7 +184,7 @@ class CEPGuidance(AbstractGuidance):
         self.scale = _as_float_array("CEPGuidance: scale", scale, nonnegative=True)
 
     def eps(self, model, schedule, z, t, cond):
-        eps = model.eps(z, t, cond)
+        eps = model.eps(z, t, cond, schedule)
         d = model.data_dim
         grad = jax.grad(lambda x: self.energy(x, t, cond))(z[:d])
         grad = jnp.where(jnp.isfinite(grad), grad, 0.0)

@@ -73,6 +73,8 @@ class Budget:
     - `weight_scale`: `"none"` (the channel is `w`) or `"rms"` (the channel is
         `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
         `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
+    - `weight_output`: `"eps"` (the weight output predicts noise, the reference) or
+        `"denoised"` (it predicts `ŵ0`; see [`train`][selfguide.train]).
     """
 
     steps: int = 4000
@@ -95,6 +97,7 @@ class Budget:
     clip_max: float | None = 1.0
     clip_weight: bool = True
     weight_scale: str = "rms"
+    weight_output: str = "eps"
 
     def __post_init__(self):
         if self.schedule not in ("cosine", "vp"):
@@ -135,6 +138,7 @@ SWG_FIELDS = (
     "weight_loss",
     "schedule",
     "weight_scale",
+    "weight_output",
 )
 CEP_FIELDS = (
     "cep_steps",
@@ -243,6 +247,7 @@ def train_swg(
         resume=True,
         progress=progress,
         steps_per_chunk=500,
+        weight_output=budget.weight_output,
     )
     cost = Cost(budget.steps, time.perf_counter() - start, num_params(net))
     if cost_file is not None:

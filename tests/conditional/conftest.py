@@ -1,4 +1,5 @@
-"""A tiny SWG model over the labelled 2-D mixture `[x, p(· | x)]`, trained once per session.
+"""A small SWG model over the labelled 2-D mixture `[x, p(· | x)]`, trained once per session,
+predicting the clean weights (`weight_output="denoised"`).
 
 The mixture is 8gaussians with its component as the label: neighbouring centres are 6.1
 standard deviations apart, so a component's points fall nearer another centre with
@@ -33,8 +34,9 @@ def joint_model(mixture, classifier):
     w = sgc.class_weights(sgc.predict_proba(classifier, mixture.x_train))
     data = sg.augment(mixture.x_train, w, probabilities=True)
     net = sg.MLPDenoiser(2, NUM_CLASSES, width=128, depth=3, key=jr.key(1))
-    return sg.fit(net, data, schedule=SCHEDULE, steps=2500, batch_size=256, key=jr.key(2),
-                  optimizer=sg.default_optimizer(2500, 2e-3), progress=False)
+    return sg.fit(net, data, schedule=SCHEDULE, steps=5000, batch_size=256, key=jr.key(2),
+                  optimizer=sg.default_optimizer(5000, 2e-3), progress=False,
+                  weight_output="denoised")
 
 
 def nearest_centre(x: np.ndarray) -> np.ndarray:

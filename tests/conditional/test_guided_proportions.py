@@ -4,15 +4,17 @@ Targets. Channel y at ρ = 1 samples `p(y | x) q(x) ∝ q(x | y)`: 99.8% of it l
 centre y (see conftest). The mix `c = ½ e_a + ½ e_b` samples `½ (p(a|x) + p(b|x)) q(x)`, half
 class a and half class b, since the classes have equal prior mass.
 
-Measured, not exact. With this fixture (2,500 steps, MLP 128×3, VP β_max = 10, T = 40),
-guidance on one channel at ρ = 1 gives 71–75% of class y (seeds 20, 23; unguided 12.5%),
-not the ≈ 100% of exact guidance, and larger ρ does not close the gap on this toy (43% at
-ρ = 4 for class 6); the mix gives 75% in {2, 5}, split 51/49. See docs/conditional.md,
-"What we learned". So these tests pin what works (a strong, correct tilt; the right split
-of a mix) with margins: 300 samples give a binomial standard error of 2.6% at 0.75 and
-2.9% on a half; we ask for ≥ 50% of class y (≥ 8 standard errors below the measured
-share, 4× the unguided share), ≥ 60% in the mixed pair, and each half of the mix within
-0.5 ± 0.12 (4 standard errors).
+Measured. The fixture (MLP 128×3, 5,000 steps, VP β_max = 10, T = 40) predicts the clean
+weights (`weight_output="denoised"`). Guidance on one channel at ρ = 1 then gives 94–97% of
+class y (classes 0, 3, 5, two seeds each; unguided 12.5%), and 100% at ρ = 2 and 4; the mix
+gives 94% in {2, 5}, split 55/45. The remaining few percent are the score model's error, not
+the guidance's: with exact guidance (an empirical-data oracle for ŵ_0) the same score model
+gives 95–96%. A noise-predicting weight head gave only 56–80% at ρ = 1 here (2,500 to
+10,000 steps): its error in `ŵ_0` is `σ_t/α_t` (up to 12×) times its error in ε, at the
+noise levels where the mode is chosen (docs/conditional.md, "What we learned"). With 300
+samples the binomial standard error is 1.2% at 0.95 and 2.9% on a half; we ask for ≥ 90%
+of class y at ρ = 1 and ≥ 97% at ρ = 2, ≥ 85% in the mixed pair, and each half of the mix
+within 0.5 ± 0.12.
 """
 
 import jax.random as jr
@@ -41,12 +43,12 @@ def test_unguided_covers_all_classes(joint_model):
     assert shares.min() > 0.05 and shares.max() < 0.25  # uniform: 12.5% each
 
 
-@pytest.mark.parametrize("y", [0, 3])
-def test_channel_y_at_scale_one_favours_class_y(joint_model, y):
-    guidance = sg.SelfWeightedGuidance(1.0, channel=y, clip_max=1.0)
+@pytest.mark.parametrize(("y", "rho", "least"), [(0, 1.0, 0.9), (3, 1.0, 0.9), (6, 2.0, 0.97)])
+def test_channel_y_samples_class_y(joint_model, y, rho, least):
+    guidance = sg.SelfWeightedGuidance(rho, channel=y, clip_max=1.0)
     s = sg.sample(joint_model, SCHEDULE, num=300, sampler=SAMPLER, guidance=guidance,
                   key=jr.key(20 + y))
-    assert np.mean(nearest_centre(s.x) == y) >= 0.5
+    assert np.mean(nearest_centre(s.x) == y) >= least
 
 
 def test_channel_mix_gives_known_split(joint_model):
@@ -56,7 +58,7 @@ def test_channel_mix_gives_known_split(joint_model):
     s = sg.sample(joint_model, SCHEDULE, num=300, sampler=SAMPLER, guidance=guidance,
                   key=jr.key(30))
     shares = sgc.class_proportions(nearest_centre(s.x), NUM_CLASSES)
-    assert shares[2] + shares[5] >= 0.6
+    assert shares[2] + shares[5] >= 0.85
     assert abs(shares[2] / (shares[2] + shares[5]) - 0.5) <= 0.12
 
 

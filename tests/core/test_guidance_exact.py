@@ -358,3 +358,33 @@ def test_clip_bounds_change_does_not_recompile():
         sg.SelfWeightedGuidance(1.0, clip_min=1.0, clip_max=0.5)
     with pytest.raises(ValueError, match=r"clip_weight must be None or \(low, high\)"):
         sg.DDPMSampler(clip_weight=(1.0, 0.0))
+
+
+def test_denoised_weight_output_is_exact():
+    """A model that predicts `ŵ_0` directly gives the same ε, guided ε and tilted target."""
+    eps_model = _model(SCHEDULE)
+    net = sg.GaussianMixtureOracle(
+        *(np.asarray(v, dtype=float) for v in (MEANS, STDS, PROBS, TILTS)),
+        SCHEDULE,
+        weight_output="denoised",
+    )
+    model = sg.JointModel(net, 2, 2, weight_output="denoised")
+    guidance = sg.SelfWeightedGuidance(2.0, channel=1)
+    for z, t in [([0.3, -0.2, 0.5, 0.4], 0.5), ([1.5, 0.1, 2.0, 0.1], 0.9)]:
+        z, t = jnp.asarray(z), jnp.asarray(t)
+        np.testing.assert_allclose(
+            model.eps(z, t, None, SCHEDULE), eps_model.eps(z, t, None), rtol=1e-4, atol=1e-5
+        )
+        np.testing.assert_allclose(
+            guidance.eps(model, SCHEDULE, z, t, None),
+            guidance.eps(eps_model, SCHEDULE, z, t, None),
+            rtol=1e-4,
+            atol=1e-5,
+        )
+    s = sg.sample(model, SCHEDULE, num=N, guidance=sg.SelfWeightedGuidance(1.0), key=jr.key(0))
+    target_means, _, target_probs = model.network.tilted(1)
+    _check_target(np.asarray(s.x), target_means, target_probs)
+    with pytest.raises(ValueError, match="pass the schedule"):
+        model.eps(jnp.zeros(4), jnp.asarray(0.5), None)
+    with pytest.raises(ValueError, match="weight_output must be"):
+        sg.JointModel(net, 2, 2, weight_output="x0")

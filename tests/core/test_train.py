@@ -275,3 +275,35 @@ def test_train_equals_reference_python_loop():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     for a, b in zip(jax.tree.leaves(result.state.ema), jax.tree.leaves(ema), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("weight_output", ["eps", "denoised"])
+def test_weight_output_sets_the_weight_target(weight_output):
+    """With a network that outputs zeros the loss is the mean square of the target: the noise
+    on the data channels, and the noise or the clean weights on the weight channels."""
+    from selfguide._loss import diffusion_loss
+
+    z0 = jnp.asarray([[0.5, 3.0], [-1.0, 2.0], [0.2, 4.0]])
+    zero = lambda z, t, cond, key=None: jnp.zeros_like(z)
+    key = jr.key(0)
+    _, (_, weight_mse) = diffusion_loss(
+        zero, SCHEDULE, z0, None, jnp.ones(2), 1, key=key, weight_output=weight_output
+    )
+    eps = jr.normal(jr.split(key, 3)[1], z0.shape)
+    expected = z0[:, 1] if weight_output == "denoised" else eps[:, 1]
+    np.testing.assert_allclose(weight_mse, jnp.mean(expected**2), rtol=1e-6)
+
+
+def test_denoised_weights_survive_checkpoint_and_resume(tmp_path):
+    path = tmp_path / "run.ckpt"
+    result = _tiny_run(checkpoint=path, weight_output="denoised")
+    loaded = sg.load_model(path)
+    assert result.model.weight_output == loaded.weight_output == "denoised"
+    z, t = jnp.asarray([0.3, 0.7]), jnp.asarray(0.6)
+    np.testing.assert_allclose(
+        loaded.eps(z, t, None, SCHEDULE), result.model.eps(z, t, None, SCHEDULE), rtol=1e-6
+    )
+    with pytest.raises(sg.CheckpointError, match="weight_output='denoised'"):
+        _tiny_run(checkpoint=path, weight_output="eps")
+    with pytest.raises(ValueError, match="weight_output must be"):
+        _tiny_run(weight_output="x0")
