@@ -1,10 +1,11 @@
-"""Benchmark: class-conditional digits from one unconditional SWG model (issue 7).
+"""Benchmark: class-conditional digits from one unconditional SWG model.
 
 Trains a classifier p(y|x) on the training split of scikit-learn's 8×8 digits, one joint
 diffusion model over [x, p(·|x)] (K = 10 weight channels), and samples each class by
 self-weighted guidance on its channel at several scales; baselines in the same run: the
-unguided model (floor), importance resampling by the sampled weight channel, and a
-label-conditioned model of the same network class and budget (upper reference); real
+unguided model (floor), importance resampling by the sampled weight channel and by the
+classifier's p(y|x) of each candidate, and a label-conditioned model of the same network
+class and budget (upper reference); real
 held-out images are the ceiling. An independent judge (logistic regression on PCA features)
 scores everything.
 

@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
 
@@ -40,7 +39,10 @@ STATE_DIM, ACTION_DIM = 17, 6
 
 
 def _time(fn, *, repeats: int, min_seconds: float = 0.0) -> tuple[float, float]:
-    """(first-call seconds, median steady-state seconds) of `fn()` (which must block)."""
+    """(first-call seconds, steady-state seconds) of `fn()` (which must block).
+
+    The steady state is the best of the repeats: on a shared machine, interference only
+    ever adds time, so the minimum is the most repeatable estimate of the cost itself."""
     start = time.perf_counter()
     fn()
     first = time.perf_counter() - start
@@ -52,7 +54,7 @@ def _time(fn, *, repeats: int, min_seconds: float = 0.0) -> tuple[float, float]:
         times.append(time.perf_counter() - start)
         if len(times) >= 10 * repeats:
             break
-    return first, statistics.median(times)
+    return first, min(times)
 
 
 def matmul_rate(n: int, repeats: int) -> float:
@@ -106,7 +108,12 @@ def reference_net(weight_head_at=2, key=0) -> sg.ResNetDenoiser:
 
 
 def bench_training(
-    batch: int, steps: int, rate: float, num_examples: int = 100_000, variant: str = "reference"
+    batch: int,
+    steps: int,
+    rate: float,
+    measure_rate,
+    num_examples: int = 100_000,
+    variant: str = "reference",
 ) -> dict:
     rng = np.random.default_rng(0)
     data = sg.augment(
@@ -138,6 +145,7 @@ def bench_training(
         losses.block_until_ready()
 
     first, t = _time(chunk, repeats=3)
+    rate = max(rate, measure_rate())  # the yardstick right after, under the same conditions
     flops = resnet_flops(net)["train_step"] * batch
     lowered = _train._run_chunk.lower(bundle, holder["state"], static, 1)
     xla = lowered.lowered.compile().cost_analysis()
@@ -158,6 +166,62 @@ def bench_training(
     }
 
 
+def _dense_products(net: sg.ResNetDenoiser) -> list[tuple[int, int, bool]]:
+    """`(in, out, input gradient needed)` of every dense layer a training step runs."""
+    no_input_grad = {id(net.stem.z_part)}
+    if net.stem.cond_part is not None:
+        no_input_grad.add(id(net.stem.cond_part))
+    layers = jax.tree.leaves(net, is_leaf=lambda x: isinstance(x, eqx.nn.Linear))
+    return [
+        (lin.in_features, lin.out_features, id(lin) not in no_input_grad)
+        for lin in layers
+        if isinstance(lin, eqx.nn.Linear)
+    ]
+
+
+def bench_gemms(batch: int, steps: int, rate: float, measure_rate) -> dict:
+    """The matrix products of a training step alone, with the network's own shapes (forward,
+    weight gradient, input gradient), chained in a scan: the floor for this network's step
+    on this machine, and a yardstick that matches its shapes."""
+    products = _dense_products(reference_net())
+    keys = jr.split(jr.key(0), 3 * len(products))
+    xs = [jr.normal(keys[3 * i], (batch, i_)) for i, (i_, _, _) in enumerate(products)]
+    ws = [jr.normal(keys[3 * i + 1], (i_, o)) for i, (i_, o, _) in enumerate(products)]
+    dys = [jr.normal(keys[3 * i + 2], (batch, o)) for i, (_, o, _) in enumerate(products)]
+
+    @jax.jit
+    def run(xs, ws, dys):
+        def step(c, _):
+            acc = c
+            for (_, _, needs_dx), x, w, dy in zip(products, xs, ws, dys, strict=True):
+                y = (x + c) @ w  # depends on the carry: nothing is hoisted out of the scan
+                dw = (x + c).T @ dy
+                acc = acc + 1e-30 * (y[0, 0] + dw[0, 0])
+                if needs_dx:
+                    acc = acc + 1e-30 * (dy @ w.T)[0, 0]
+            return acc, None
+
+        return jax.lax.scan(step, jnp.zeros(()), None, length=steps)[0]
+
+    first, t = _time(lambda: run(xs, ws, dys).block_until_ready(), repeats=3)
+    rate = max(rate, measure_rate())
+    flops = sum(2 * batch * i * o * (3 if dx else 2) for i, o, dx in products)
+    achieved = flops * steps / t / 1e9
+    return {
+        "variant": "matrix products only (same shapes)",
+        "batch": batch,
+        "steps_per_chunk": steps,
+        "steps_per_s": steps / t,
+        "examples_per_s": steps * batch / t,
+        "gflop_per_step": flops / 1e9,
+        "xla_gflop_per_step": float("nan"),
+        "achieved_gflops": achieved,
+        "fraction_of_matmul_rate": achieved / rate,
+        "floor_steps_per_s": rate * 1e9 / flops,
+        "compile_s": first - t,
+    }
+
+
 def _sampler_call(model, schedule, batch, guidance, sampler):
     cond = jnp.asarray(np.random.default_rng(0).normal(size=(batch, STATE_DIM)), jnp.float32)
     key = jr.key(3)
@@ -166,7 +230,34 @@ def _sampler_call(model, schedule, batch, guidance, sampler):
     ).x.block_until_ready()
 
 
-def bench_sampling(batches, steps_list, heads, repeats, rate) -> list[dict]:
+def _compiled_call(model, schedule, batch, guidance, sampler):
+    cond = jnp.asarray(np.random.default_rng(0).normal(size=(batch, STATE_DIM)), jnp.float32)
+    fn = sg.compile_sample(model, schedule, cond=cond, guidance=guidance, sampler=sampler)
+    key = jr.key(3)
+    return lambda: fn(cond, key=key).x.block_until_ready()
+
+
+def _time_interleaved(fns: dict, *, rounds: int, min_seconds: float) -> dict:
+    """`name → (compile seconds, best seconds)`, timing the functions in turn, round after
+    round, so that their ratio is measured under the same machine conditions."""
+    first = {}
+    for name, fn in fns.items():
+        start = time.perf_counter()
+        fn()
+        first[name] = time.perf_counter() - start
+    times = {name: [] for name in fns}
+    end = time.perf_counter() + min_seconds
+    done = 0
+    while done < 10 * rounds and (done < rounds or time.perf_counter() < end):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+        done += 1
+    return {n: (first[n] - min(times[n]), min(times[n])) for n in fns}
+
+
+def bench_sampling(batches, steps_list, heads, repeats, rate, measure_rate) -> list[dict]:
     rows = []
     for head in heads:
         net = reference_net(weight_head_at=head)
@@ -176,13 +267,20 @@ def bench_sampling(batches, steps_list, heads, repeats, rate) -> list[dict]:
             schedule = sg.VPSchedule(num_steps=T)
             sampler = sg.DDPMSampler(temperature=0.0, clip_data=(-1, 1), clip_weight=(1e-4, 1))
             for batch in batches:
+                fns = {}
                 for guided in (False, True):
                     guidance = sg.SelfWeightedGuidance(1.0) if guided else sg.NoGuidance()
-                    first, t = _time(
-                        _sampler_call(model, schedule, batch, guidance, sampler),
-                        repeats=repeats,
-                        min_seconds=0.5,
-                    )
+                    fns[guided] = _sampler_call(model, schedule, batch, guidance, sampler)
+                    if batch == 1:  # the per-call overhead matters only for small batches
+                        fns[("compiled", guided)] = _compiled_call(
+                            model, schedule, batch, guidance, sampler
+                        )
+                timed = _time_interleaved(fns, rounds=repeats, min_seconds=1.0)
+                if batch == max(batches):
+                    rate = max(rate, measure_rate())
+                for guided in (False, True):
+                    compile_s, t = timed[guided]
+                    compiled = timed.get(("compiled", guided), (0.0, float("nan")))[1]
                     work = (
                         T
                         * batch
@@ -195,7 +293,8 @@ def bench_sampling(batches, steps_list, heads, repeats, rate) -> list[dict]:
                             "batch": batch,
                             "guided": guided,
                             "latency_ms": 1e3 * t,
-                            "compile_s": first - t,
+                            "compiled_latency_ms": 1e3 * compiled,
+                            "compile_s": compile_s,
                             "gflops": work / t / 1e9,
                             "fraction_of_matmul_rate": work / t / 1e9 / rate,
                         }
@@ -203,17 +302,27 @@ def bench_sampling(batches, steps_list, heads, repeats, rate) -> list[dict]:
                     print(
                         f"  head={rows[-1]['head']} T={T} B={batch} guided={guided}: "
                         f"{1e3 * t:.2f} ms ({rows[-1]['fraction_of_matmul_rate']:.0%} of matmul)"
+                        + (f", compiled {1e3 * compiled:.2f} ms" if batch == 1 else ""),
+                        flush=True,
                     )
     return rows
 
 
 def bench_scaling(widths, depths, depth_width, repeats) -> list[dict]:
-    """The paper's Fig. 3 study: a 4-layer MLP of growing width, an MLP of growing depth."""
+    """The paper's Fig. 3 study: a 4-layer MLP of growing width, an MLP of growing depth.
+    The three methods of a configuration are timed in turn (interleaved)."""
     rows = []
     schedule = sg.VPSchedule(num_steps=15)
+    sampler = sg.DDPMSampler(temperature=0.0)
     configs = [("width", w, 4) for w in widths] + [("depth", depth_width, d) for d in depths]
+    methods = {
+        "unguided": (None, False),
+        "guided": (None, True),
+        "guided, head after layer 1": (1, True),
+    }
     for kind, width, depth in configs:
-        for head in (None, 1):
+        fns = {}
+        for label, (head, guided) in methods.items():
             net = sg.MLPDenoiser(
                 ACTION_DIM,
                 1,
@@ -224,30 +333,22 @@ def bench_scaling(widths, depths, depth_width, repeats) -> list[dict]:
                 key=jr.key(0),
             )
             model = sg.JointModel(net, ACTION_DIM, 1, STATE_DIM)
-            sampler = sg.DDPMSampler(temperature=0.0)
-            for guided in (False, True) if head is None else (True,):
-                guidance = sg.SelfWeightedGuidance(1.0) if guided else sg.NoGuidance()
-                _, t = _time(
-                    _sampler_call(model, schedule, 1, guidance, sampler),
-                    repeats=repeats,
-                    min_seconds=0.3,
-                )
-                label = (
-                    "unguided"
-                    if not guided
-                    else ("guided" if head is None else "guided, head after layer 1")
-                )
-                rows.append(
-                    {
-                        "study": kind,
-                        "width": width,
-                        "depth": depth,
-                        "method": label,
-                        "latency_ms": 1e3 * t,
-                    }
-                )
-                print(f"  {kind}: width={width} depth={depth} {label}: {1e3 * t:.2f} ms")
-        del net, model
+            guidance = sg.SelfWeightedGuidance(1.0) if guided else sg.NoGuidance()
+            fns[label] = _sampler_call(model, schedule, 1, guidance, sampler)
+        timed = _time_interleaved(fns, rounds=repeats, min_seconds=0.6)
+        for label in methods:
+            t = timed[label][1]
+            rows.append(
+                {
+                    "study": kind,
+                    "width": width,
+                    "depth": depth,
+                    "method": label,
+                    "latency_ms": 1e3 * t,
+                }
+            )
+            print(f"  {kind}: width={width} depth={depth} {label}: {1e3 * t:.2f} ms", flush=True)
+        del fns
     return rows
 
 
@@ -309,6 +410,10 @@ def _plots(scaling: list[dict], sampling: list[dict], out: Path) -> list[str]:
     return files
 
 
+def _ms(value) -> str:
+    return "–" if value is None or value != value else f"{value:.2f}"
+
+
 def _markdown(result: dict) -> str:
     env, lines = result["environment"], []
     lines += [
@@ -318,9 +423,15 @@ def _markdown(result: dict) -> str:
         f"Device: {env['device']} ({env['cpu_count']} CPU cores visible), JAX {env['jax']}, "
         f"{env['date']}, load average at start {env['load_average']}.",
         "",
-        "Dense float32 matmul rate measured in this run: "
+        "Dense float32 matmul rate: "
         f"**{result['matmul_gflops']:.1f} GFLOP/s** "
-        f"(n = {result['matmul_n']}).",
+        f"(n = {result['matmul_n']}), the highest of {len(result['matmul_gflops_all'])} "
+        "measurements taken through the run (right after each training measurement and each "
+        "sampling configuration; range "
+        f"{min(result['matmul_gflops_all']):.0f}–{max(result['matmul_gflops_all']):.0f}); "
+        "every fraction below is against it. Every time is the best of its repeats "
+        "(interference on a shared machine only adds time); the methods compared in one row "
+        "group are timed in turn, round after round.",
         "",
         "## Training (LN-ResNet 256 × 3 blocks × 4, state 17, action 6, 1 weight channel, "
         f"{result['params']:,} parameters)",
@@ -333,7 +444,7 @@ def _markdown(result: dict) -> str:
         lines.append(
             f"| {r['variant']} | {r['batch']} | {r['steps_per_s']:.2f} | "
             f"{r['examples_per_s']:.0f} | "
-            f"{r['gflop_per_step']:.2f} | {r['xla_gflop_per_step']:.2f} | "
+            f"{r['gflop_per_step']:.2f} | {_ms(r['xla_gflop_per_step'])} | "
             f"{r['achieved_gflops']:.1f} | {r['fraction_of_matmul_rate']:.0%} | "
             f"{r['floor_steps_per_s']:.2f} | {r['compile_s']:.1f} |"
         )
@@ -341,9 +452,9 @@ def _markdown(result: dict) -> str:
         "",
         "## Sampling latency per call (DDPM, temperature 0, clipped; `sg.sample`)",
         "",
-        "| head | T | batch | guided | latency ms | guided / unguided | fraction of matmul "
-        "rate | compile s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| head | T | batch | guided | latency ms | `compile_sample` ms | guided / unguided "
+        "| fraction of matmul rate | compile s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     base = {
         (r["head"], r["T"], r["batch"]): r["latency_ms"]
@@ -354,7 +465,8 @@ def _markdown(result: dict) -> str:
         ratio = r["latency_ms"] / base[(r["head"], r["T"], r["batch"])]
         lines.append(
             f"| {r['head']} | {r['T']} | {r['batch']} | {'yes' if r['guided'] else 'no'} | "
-            f"{r['latency_ms']:.2f} | {ratio:.2f} | {r['fraction_of_matmul_rate']:.0%} | "
+            f"{r['latency_ms']:.2f} | {_ms(r.get('compiled_latency_ms'))} | {ratio:.2f} | "
+            f"{r['fraction_of_matmul_rate']:.0%} | "
             f"{r['compile_s']:.1f} |"
         )
     lines += [
@@ -371,6 +483,16 @@ def _markdown(result: dict) -> str:
         )
     lines += ["", "Plots: " + ", ".join(f"`{f}`" for f in result["plots"]), ""]
     return "\n".join(lines)
+
+
+def _finalise(result: dict, rate: float, rates: list[float]) -> None:
+    """Express every fraction against the highest matmul rate measured in the run."""
+    result["matmul_gflops"], result["matmul_gflops_all"] = rate, rates
+    for r in result["training"]:
+        r["fraction_of_matmul_rate"] = r["achieved_gflops"] / rate
+        r["floor_steps_per_s"] = rate / r["gflop_per_step"]
+    for r in result["sampling"]:
+        r["fraction_of_matmul_rate"] = r["gflops"] / rate
 
 
 def _save_partial(result: dict, out: Path) -> None:
@@ -399,7 +521,15 @@ def main(argv=None) -> None:
     n = 1024 if quick else 2048
     if device.platform == "gpu":  # a GPU reaches its matmul rate only on large products
         n = 8192
-    rate = max(matmul_rate(n, 5), matmul_rate(1024, 10))
+    rates = []
+
+    def measure_rate() -> float:
+        """The matmul rate now; the run's yardstick is the highest seen, so a slow moment of
+        a shared machine cannot inflate the fractions."""
+        rates.append(max(matmul_rate(n, 5), matmul_rate(1024, 10)))
+        return rates[-1]
+
+    rate = measure_rate()
     print(f"matmul rate: {rate:.1f} GFLOP/s")
     result = {
         "command": "python benchmarks/speed.py" + (" --quick" if quick else ""),
@@ -414,12 +544,18 @@ def main(argv=None) -> None:
         runs += [(1024, "no dropout"), (1024, "no dropout, identity activation")]
     for batch, variant in runs:
         steps = 10 if quick else (500 if device.platform == "gpu" else 50)
-        r = bench_training(batch, steps=steps, rate=rate, variant=variant)
+        r = bench_training(
+            batch, steps=steps, rate=rate, measure_rate=measure_rate, variant=variant
+        )
         training.append(r)
         print(
             f"training B={batch} ({variant}): {r['steps_per_s']:.2f} steps/s, "
             f"{r['fraction_of_matmul_rate']:.0%} of matmul rate"
         )
+    if not quick:  # the same step's matrix products alone: the floor for these shapes
+        r = bench_gemms(1024, steps=10 if quick else 50, rate=rate, measure_rate=measure_rate)
+        training.append(r)
+        print(f"training B=1024 ({r['variant']}): {r['steps_per_s']:.2f} steps/s")
     _save_partial(result, args.out)
     sampling = result["sampling"] = bench_sampling(
         batches=(1, 32, 256),
@@ -427,6 +563,7 @@ def main(argv=None) -> None:
         heads=(None, 0, 1, 2, 3) if not quick else (None, 1),
         repeats=3 if quick else 10,
         rate=rate,
+        measure_rate=measure_rate,
     )
     _save_partial(result, args.out)
     scaling = result["scaling"] = []
@@ -434,6 +571,7 @@ def main(argv=None) -> None:
         widths = (128, 512, 2048) if quick else (128, 256, 512, 1024, 2048, 4096, 8192)
         depths = (1, 3) if quick else (1, 2, 3, 4, 5, 6, 7)
         scaling[:] = bench_scaling(widths, depths, 2056, repeats=3 if quick else 10)
+    _finalise(result, max(rates), rates)
     result["plots"] = _plots(scaling, sampling, args.out) if scaling else []
     (args.out / "speed.json").write_text(json.dumps(result, indent=2))
     (args.out / "speed.md").write_text(_markdown(result))

@@ -9,6 +9,8 @@ from ._augment import AugmentedData as AugmentedData
 from ._augment import WeightUnits as WeightUnits
 from ._augment import augment as augment
 from ._checkpoint import CheckpointError as CheckpointError
+from ._compiled import CompiledSample as CompiledSample
+from ._compiled import compile_sample as compile_sample
 from ._guidance import AbstractGuidance as AbstractGuidance
 from ._guidance import NoGuidance as NoGuidance
 from ._guidance import Resampling as Resampling

@@ -100,12 +100,18 @@ def sample(
 
     **Returns:** [`Samples`][selfguide.Samples] `(x, w)`, `w` in the user's weight units.
     """
-    model = as_joint_model(model, "sample")
+    args = _prepare(model, schedule, num, cond, guidance, sampler, "sample")
+    return _sample_rows(*args[:5], key, *args[5:])
+
+
+def _prepare(model, schedule, num, cond, guidance, sampler, caller: str) -> tuple:
+    """Validate `sample`'s arguments; returns `_sample_rows`'s arguments less the key."""
+    model = as_joint_model(model, caller)
     guidance = NoGuidance() if guidance is None else guidance
     sampler = DDPMSampler() if sampler is None else sampler
     if not isinstance(schedule, AbstractSchedule):
         raise TypeError(
-            "sample: `schedule` must be a schedule (e.g. VPSchedule), "
+            f"{caller}: `schedule` must be a schedule (e.g. VPSchedule), "
             f"got {type(schedule).__name__}."
         )
     guidance.validate(model)
@@ -113,16 +119,16 @@ def sample(
     cond_arr = _check_cond(model, cond)
     batched = cond_arr is not None and cond_arr.ndim == 2
     if num is not None and (isinstance(num, bool) or not isinstance(num, (int, np.integer))):
-        raise TypeError(f"sample: `num` must be an int, got {num!r}.")
+        raise TypeError(f"{caller}: `num` must be an int, got {num!r}.")
     if num is None and not batched:
         raise ValueError(
-            "sample: say how many samples to draw with num=..., or pass a batch of conditions "
-            "cond of shape (B, c) to draw one per condition."
+            f"{caller}: say how many samples to draw with num=..., or pass a batch of "
+            "conditions cond of shape (B, c) to draw one per condition."
         )
     if num is not None and num < 1:
-        raise ValueError(f"sample: num must be >= 1, got {num}.")
+        raise ValueError(f"{caller}: num must be >= 1, got {num}.")
     per_row = 1 if num is None else int(num)
-    return _sample_rows(model, schedule, guidance, sampler, cond_arr, key, per_row, num is None)
+    return model, schedule, guidance, sampler, cond_arr, per_row, num is None
 
 
 def _check_cond(model: JointModel, cond) -> Array | None:
@@ -137,7 +143,9 @@ def _check_cond(model: JointModel, cond) -> Array | None:
             f"sample: the model needs a conditioning vector of size {model.cond_dim}; pass "
             f"cond=... of shape ({model.cond_dim},) or (B, {model.cond_dim})."
         )
-    arr = jnp.asarray(cond, dtype=jnp.float32)
+    arr = cond
+    if not (isinstance(cond, jax.Array) and cond.dtype == jnp.float32):
+        arr = jnp.asarray(cond, dtype=jnp.float32)
     if arr.ndim not in (1, 2) or arr.shape[-1] != model.cond_dim:
         raise ValueError(
             f"sample: `cond` must have shape ({model.cond_dim},) or (B, {model.cond_dim}), "

@@ -8,6 +8,7 @@ labelled 2-D Gaussian mixture.
 """
 
 from ._classifier import Classifier as Classifier
+from ._classifier import ClassScore as ClassScore
 from ._classifier import class_weights as class_weights
 from ._classifier import predict_proba as predict_proba
 from ._classifier import train_classifier as train_classifier

@@ -49,6 +49,29 @@ class Classifier(eqx.Module):
         return jax.nn.softmax(self.logits(x))
 
 
+class ClassScore(eqx.Module):
+    """`log p(y | x)` under a classifier: a [`Resampling`][selfguide.Resampling] score that
+    draws `N` unguided samples and keeps one with probability `∝ p(y | x)` (importance
+    resampling of `q` towards `q(x | y)`). `y` is an array, so switching the class does not
+    recompile."""
+
+    classifier: Classifier
+    y: Int[Array, ""]
+
+    def __init__(self, classifier: Classifier, y: int):
+        if not 0 <= int(y) < classifier.num_classes:
+            raise ValueError(
+                f"ClassScore: class {y} does not exist; the classifier has "
+                f"{classifier.num_classes} classes (0..{classifier.num_classes - 1})."
+            )
+        self.classifier = classifier
+        self.y = jnp.asarray(y, dtype=jnp.int32)
+
+    def __call__(self, x: Float[Array, " d"], w, cond) -> Float[Array, ""]:
+        del w, cond
+        return jax.nn.log_softmax(self.classifier.logits(x))[self.y]
+
+
 @eqx.filter_jit
 def _train_steps(classifier, opt_state, x, labels, key, optimizer, batch_size, steps):
     params, static = eqx.partition(classifier, eqx.is_inexact_array)

@@ -18,7 +18,7 @@ from .._sample import sample
 from .._sampler._ddpm import DDPMSampler
 from .._schedule import VPSchedule
 from .._train import default_optimizer, train
-from ._classifier import class_weights, predict_proba, train_classifier
+from ._classifier import ClassScore, class_weights, predict_proba, train_classifier
 from ._data import LabelledData, load_digits, load_mixture, one_hot
 from ._evaluate import ClassMetrics, class_proportions, evaluate_classes
 from ._judge import Judge, train_judge
@@ -42,7 +42,8 @@ class ConditionalConfig:
         probability floor before [`augment`][selfguide.augment].
     - `scales`: guidance scales `ρ` swept (one compilation for all).
     - `samples_per_class`: generated samples per class and method.
-    - `resample_candidates`: `N` of the resampling baseline (`0` skips it).
+    - `resample_candidates`: `N` of the two resampling baselines, by the sampled weight
+        channel and by the classifier's `p(y | x)` of the sample (`0` skips them).
     - `class_conditional`: also train the label-conditioned model.
     - `mix`: classes whose channels are mixed with equal coefficients (`()` skips it).
     - `seed`: everything is seeded from it.
@@ -91,7 +92,7 @@ class ConditionalResults:
 
     - `config`, `data`, `judge`: the inputs.
     - `metrics`: method name → [`ClassMetrics`][selfguide.conditional.ClassMetrics]
-        (`"real held-out"`, `"unguided"`, `"SWG ρ=…"`, `"resampling N=…"`,
+        (`"real held-out"`, `"unguided"`, `"SWG ρ=…"`, `"resampling N=… by …"`,
         `"class-conditional"`).
     - `samples`: method name → `K` arrays of samples (the unguided floor holds one array).
     - `mix_proportions`: guidance scale → judge's class shares of the channel-mix samples.
@@ -241,7 +242,7 @@ def run_conditional(
                 schedule,
                 num=n,
                 sampler=sampler,
-                key=jr.fold_in(sample_key, 7 + 1000 * i),
+                key=jr.fold_in(sample_key, 5000 + i),
                 guidance=SelfWeightedGuidance(scale, channel=coeffs, clip_max=1.0),
             )
             record(f"SWG mix {'+'.join(map(str, config.mix))} ρ={scale:g}", [mixed.x])
@@ -268,20 +269,26 @@ def run_conditional(
         )
     if config.resample_candidates > 0:
         tic = time.perf_counter()
-        record(
-            f"resampling N={config.resample_candidates}",
-            [
-                sample(
-                    model,
-                    schedule,
-                    num=n,
-                    sampler=sampler,
-                    key=jr.fold_in(sample_key, 1000 + y),
-                    guidance=Resampling(config.resample_candidates, select="softmax", channel=y),
-                ).x
-                for y in range(k)
-            ],
-        )
+        n_cand = config.resample_candidates
+        scores = {  # the model's own sampled weight channel, and the classifier on the sample
+            f"resampling N={n_cand} by sampled w": lambda y: None,
+            f"resampling N={n_cand} by classifier": lambda y: ClassScore(classifier, y),
+        }
+        for i, (name, score) in enumerate(scores.items()):
+            record(
+                name,
+                [
+                    sample(
+                        model,
+                        schedule,
+                        num=n,
+                        sampler=sampler,
+                        key=jr.fold_in(sample_key, 1000 + 100 * i + y),
+                        guidance=Resampling(n_cand, select="softmax", channel=y, score=score(y)),
+                    ).x
+                    for y in range(k)
+                ],
+            )
         seconds["sample resampling"] = time.perf_counter() - tic
     samples["real"] = real
     return ConditionalResults(

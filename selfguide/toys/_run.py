@@ -73,8 +73,8 @@ class Budget:
     - `weight_scale`: `"none"` (the channel is `w`) or `"rms"` (the channel is
         `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
         `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
-    - `weight_output`: `"eps"` (the weight output predicts noise, the reference) or
-        `"denoised"` (it predicts `ŵ0`; see [`train`][selfguide.train]).
+    - `weight_output`: `"denoised"` (the weight output predicts `ŵ0`; see
+        [`train`][selfguide.train]) or `"eps"` (it predicts noise, the reference).
     """
 
     steps: int = 4000
@@ -97,7 +97,7 @@ class Budget:
     clip_max: float | None = 1.0
     clip_weight: bool = True
     weight_scale: str = "rms"
-    weight_output: str = "eps"
+    weight_output: str = "denoised"
 
     def __post_init__(self):
         if self.schedule not in ("cosine", "vp"):

@@ -71,3 +71,15 @@ def test_scale_sweep_does_not_recompile(joint_model):
     before = _TRACES["sample"]
     run(4.0)
     assert _TRACES["sample"] == before
+
+
+def test_resampling_by_classifier_score(joint_model, classifier):
+    """Importance resampling of 16 unguided candidates by `p(y | x)`: a class-y candidate is
+    among them with probability 1 − (7/8)¹⁶ ≈ 0.88, and is then kept (p(y | x) ≈ one-hot)."""
+    y = 4
+    guidance = sg.Resampling(16, select="softmax", score=sgc.ClassScore(classifier, y))
+    s = sg.sample(joint_model, SCHEDULE, num=300, sampler=SAMPLER, guidance=guidance,
+                  key=jr.key(40))
+    assert abs(np.mean(nearest_centre(s.x) == y) - 0.88) <= 0.08
+    with pytest.raises(ValueError, match="class 8 does not exist"):
+        sgc.ClassScore(classifier, 8)

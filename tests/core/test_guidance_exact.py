@@ -388,3 +388,23 @@ def test_denoised_weight_output_is_exact():
         model.eps(jnp.zeros(4), jnp.asarray(0.5), None)
     with pytest.raises(ValueError, match="weight_output must be"):
         sg.JointModel(net, 2, 2, weight_output="x0")
+
+
+def test_compiled_sample_equals_sample():
+    """`compile_sample` gives `sample`'s exact samples; a new scale reuses the program."""
+    model = _model(SCHEDULE)
+    guidance = sg.SelfWeightedGuidance(1.0)
+    fn = sg.compile_sample(model, SCHEDULE, num=16, guidance=guidance)
+    for g in (guidance, sg.SelfWeightedGuidance(2.5)):
+        expected = sg.sample(model, SCHEDULE, num=16, guidance=g, key=jr.key(4))
+        got = fn(key=jr.key(4), guidance=g)
+        np.testing.assert_allclose(got.x, expected.x, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got.w, expected.w, rtol=1e-5, atol=1e-6)
+    raw = fn(key=jr.PRNGKey(4))  # a raw uint32 key is accepted too
+    np.testing.assert_allclose(raw.x, fn(key=jr.wrap_key_data(jr.PRNGKey(4))).x)
+    with pytest.raises(ValueError, match="differs from the compiled one"):
+        fn(key=jr.key(0), guidance=sg.SelfWeightedGuidance(1.0, channel=1))
+    with pytest.raises(ValueError, match="expected cond of shape None"):
+        fn(jnp.zeros(3), key=jr.key(0))
+    with pytest.raises(ValueError, match="say how many samples"):
+        sg.compile_sample(model, SCHEDULE)

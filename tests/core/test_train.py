@@ -307,3 +307,19 @@ def test_denoised_weights_survive_checkpoint_and_resume(tmp_path):
         _tiny_run(checkpoint=path, weight_output="eps")
     with pytest.raises(ValueError, match="weight_output must be"):
         _tiny_run(weight_output="x0")
+
+
+def test_compiled_sample_with_batched_conditions():
+    rng = np.random.default_rng(0)
+    data = sg.augment(rng.normal(size=(64, 2)), rng.uniform(0.1, 1, 64))
+    net = sg.MLPDenoiser(2, 1, cond_dim=3, width=16, depth=2, key=jr.key(0))
+    model = sg.JointModel(net, 2, 1, 3, data.units)
+    cond = jnp.asarray(rng.normal(size=(5, 3)), dtype=jnp.float32)
+    guidance = sg.SelfWeightedGuidance(2.0)
+    fn = sg.compile_sample(model, SCHEDULE, cond=cond, guidance=guidance)
+    got = fn(np.asarray(cond), key=jr.key(1))
+    expected = sg.sample(model, SCHEDULE, cond=cond, guidance=guidance, key=jr.key(1))
+    assert got.x.shape == (5, 2)
+    np.testing.assert_allclose(got.x, expected.x, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"expected cond of shape \(5, 3\)"):
+        fn(cond[:2], key=jr.key(1))
