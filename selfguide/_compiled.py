@@ -101,4 +101,3 @@ def compile_sample(
     ```
     """
     return CompiledSample(model, schedule, num=num, cond=cond, guidance=guidance, sampler=sampler)
-
