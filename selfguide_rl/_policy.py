@@ -42,7 +42,9 @@ class PolicyConfig:
       `time_dim` (256);
     - `diffusion_steps`: `T` of the discrete VP schedule (15; IDQL uses 5);
     - training: `steps`, `batch_size`, `learning_rate` (AdamW, cosine decay), `ema_decay`,
-      `steps_per_chunk`.
+      `steps_per_chunk`;
+    - `weight_output`: `"eps"` (the weight output predicts noise, the reference) or
+      `"denoised"` (it predicts the clean weight; see `selfguide.train`).
     """
 
     width: int = 256
@@ -59,6 +61,7 @@ class PolicyConfig:
     learning_rate: float = 3e-4
     ema_decay: float = 0.999
     steps_per_chunk: int = 1000
+    weight_output: str = "eps"
 
     def network(self, act_dim: int, obs_dim: int, *, key: PRNGKeyArray) -> sg.ResNetDenoiser:
         return sg.ResNetDenoiser(
@@ -183,7 +186,7 @@ def train_policy(
         batch_size=config.batch_size, key=train_key,
         optimizer=_adamw(config.steps, config.learning_rate), ema_decay=config.ema_decay,
         steps_per_chunk=config.steps_per_chunk, checkpoint=checkpoint, resume=resume,
-        progress=progress,
+        progress=progress, weight_output=config.weight_output,
     )
     policy = Policy(result.model, schedule, values, jnp.asarray(low), jnp.asarray(high))
     return PolicyResult(policy, result.history)

@@ -120,3 +120,14 @@ def test_presets():
         p.replace(**{"values.nope": 1})
     with pytest.raises(ValueError, match="guidance_scale must be >= 0"):
         p.replace(guidance_scale=-1.0)
+
+
+def test_denoised_weight_output_reaches_the_policy():
+    data = _bandit(128)
+    config = sgrl.PolicyConfig(**{**TINY_POLICY, "steps": 20, "weight_output": "denoised"})
+    policy = sgrl.train_policy(data, np.ones(len(data)), config, key=jr.key(2),
+                               action_low=[0.0, -1.0], action_high=[4.0, 1.0],
+                               progress=False).policy
+    assert policy.model.weight_output == "denoised"
+    a = sgrl.act(policy, data.observations[:4], method="swg", scale=2.0, key=jr.key(3))
+    assert a.shape == (4, 2) and bool(np.all(np.isfinite(np.asarray(a))))
