@@ -43,7 +43,9 @@ class TrainState(eqx.Module):
 @dataclasses.dataclass(frozen=True)
 class TrainingHistory:
     """Per-chunk means of the losses: `step` (steps done at the chunk's end), `loss`,
-    `data_loss` and `weight_loss` (per-channel MSE of ε), and wall-clock `seconds`."""
+    `data_loss` and `weight_loss` (per-channel MSE of ε; for the weight channels of a model
+    trained with `weight_output="denoised"`, of the clean weights), and wall-clock
+    `seconds`."""
 
     step: np.ndarray
     loss: np.ndarray
