@@ -38,23 +38,33 @@ from selfguide import _train
 STATE_DIM, ACTION_DIM = 17, 6
 
 
-def _time(fn, *, repeats: int, min_seconds: float = 0.0) -> tuple[float, float]:
-    """(first-call seconds, steady-state seconds) of `fn()` (which must block).
+def _time_interleaved(fns: dict, *, rounds: int, min_seconds: float = 0.0) -> dict:
+    """`name → (first-call seconds, steady-state seconds)` of each `fn()` (which must block).
 
-    The steady state is the best of the repeats: on a shared machine, interference only
-    ever adds time, so the minimum is the most repeatable estimate of the cost itself."""
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    times = []
-    budget_end = time.perf_counter() + min_seconds
-    while len(times) < repeats or time.perf_counter() < budget_end:
+    The functions are timed in turn, round after round, so that their ratios are measured
+    under the same machine conditions. The steady state is the best of the rounds: on a
+    shared machine, interference only ever adds time, so the minimum is the most repeatable
+    estimate of the cost itself."""
+    first = {}
+    for name, fn in fns.items():
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-        if len(times) >= 10 * repeats:
-            break
-    return first, min(times)
+        first[name] = time.perf_counter() - start
+    times = {name: [] for name in fns}
+    end = time.perf_counter() + min_seconds
+    done = 0
+    while done < 10 * rounds and (done < rounds or time.perf_counter() < end):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+        done += 1
+    return {n: (first[n], min(times[n])) for n in fns}
+
+
+def _time(fn, *, repeats: int, min_seconds: float = 0.0) -> tuple[float, float]:
+    """`(first-call seconds, steady-state seconds)` of one function; see `_time_interleaved`."""
+    return _time_interleaved({None: fn}, rounds=repeats, min_seconds=min_seconds)[None]
 
 
 def matmul_rate(n: int, repeats: int) -> float:
@@ -150,6 +160,11 @@ def bench_training(
     lowered = _train._run_chunk.lower(bundle, holder["state"], static, 1)
     xla = lowered.lowered.compile().cost_analysis()
     xla_flops = float((xla[0] if isinstance(xla, list) else xla).get("flops", float("nan")))
+    return _training_row(variant, batch, steps, flops, xla_flops, rate, first, t)
+
+
+def _training_row(variant, batch, steps, flops, xla_flops, rate, first, t) -> dict:
+    """One row of the training table: `steps` steps of `flops` each took `t` seconds."""
     achieved = flops * steps / t / 1e9
     return {
         "variant": variant,
@@ -206,20 +221,8 @@ def bench_gemms(batch: int, steps: int, rate: float, measure_rate) -> dict:
     first, t = _time(lambda: run(xs, ws, dys).block_until_ready(), repeats=3)
     rate = max(rate, measure_rate())
     flops = sum(2 * batch * i * o * (3 if dx else 2) for i, o, dx in products)
-    achieved = flops * steps / t / 1e9
-    return {
-        "variant": "matrix products only (same shapes)",
-        "batch": batch,
-        "steps_per_chunk": steps,
-        "steps_per_s": steps / t,
-        "examples_per_s": steps * batch / t,
-        "gflop_per_step": flops / 1e9,
-        "xla_gflop_per_step": float("nan"),
-        "achieved_gflops": achieved,
-        "fraction_of_matmul_rate": achieved / rate,
-        "floor_steps_per_s": rate * 1e9 / flops,
-        "compile_s": first - t,
-    }
+    variant = "matrix products only (same shapes)"
+    return _training_row(variant, batch, steps, flops, float("nan"), rate, first, t)
 
 
 def _sampler_call(model, schedule, batch, guidance, sampler):
@@ -235,26 +238,6 @@ def _compiled_call(model, schedule, batch, guidance, sampler):
     fn = sg.compile_sample(model, schedule, cond=cond, guidance=guidance, sampler=sampler)
     key = jr.key(3)
     return lambda: fn(cond, key=key).x.block_until_ready()
-
-
-def _time_interleaved(fns: dict, *, rounds: int, min_seconds: float) -> dict:
-    """`name → (compile seconds, best seconds)`, timing the functions in turn, round after
-    round, so that their ratio is measured under the same machine conditions."""
-    first = {}
-    for name, fn in fns.items():
-        start = time.perf_counter()
-        fn()
-        first[name] = time.perf_counter() - start
-    times = {name: [] for name in fns}
-    end = time.perf_counter() + min_seconds
-    done = 0
-    while done < 10 * rounds and (done < rounds or time.perf_counter() < end):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-        done += 1
-    return {n: (first[n] - min(times[n]), min(times[n])) for n in fns}
 
 
 def bench_sampling(batches, steps_list, heads, repeats, rate, measure_rate) -> list[dict]:
@@ -279,7 +262,7 @@ def bench_sampling(batches, steps_list, heads, repeats, rate, measure_rate) -> l
                 if batch == max(batches):
                     rate = max(rate, measure_rate())
                 for guided in (False, True):
-                    compile_s, t = timed[guided]
+                    first, t = timed[guided]
                     compiled = timed.get(("compiled", guided), (0.0, float("nan")))[1]
                     work = (
                         T
@@ -294,7 +277,7 @@ def bench_sampling(batches, steps_list, heads, repeats, rate, measure_rate) -> l
                             "guided": guided,
                             "latency_ms": 1e3 * t,
                             "compiled_latency_ms": 1e3 * compiled,
-                            "compile_s": compile_s,
+                            "compile_s": first - t,
                             "gflops": work / t / 1e9,
                             "fraction_of_matmul_rate": work / t / 1e9 / rate,
                         }

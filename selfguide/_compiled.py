@@ -8,7 +8,7 @@ from jaxtyping import ArrayLike, Float
 
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance
-from ._sample import Samples, _prepare, _sample_rows
+from ._sample import Samples, _prepare, _sample_rows, as_float32
 from ._sampler._base import AbstractSampler
 from ._schedule import AbstractSchedule
 
@@ -59,8 +59,8 @@ class CompiledSample:
                 f"{None if cond is None else jnp.shape(cond)}. Compile another function for "
                 "other shapes."
             )
-        if cond is not None and not (isinstance(cond, jax.Array) and cond.dtype == jnp.float32):
-            cond = jnp.asarray(cond, dtype=jnp.float32)
+        if cond is not None:
+            cond = as_float32(cond)
         guidance_dynamic = self._guidance_dynamic
         if guidance is not None:
             guidance_dynamic, static = eqx.partition(guidance, eqx.is_array)

@@ -131,6 +131,14 @@ def _prepare(model, schedule, num, cond, guidance, sampler, caller: str) -> tupl
     return model, schedule, guidance, sampler, cond_arr, per_row, num is None
 
 
+def as_float32(value) -> Array:
+    """`value` as a float32 JAX array, without a copy when it already is one (this sits on
+    the per-call path of sampling)."""
+    if isinstance(value, jax.Array) and value.dtype == jnp.float32:
+        return value
+    return jnp.asarray(value, dtype=jnp.float32)
+
+
 def _check_cond(model: JointModel, cond) -> Array | None:
     if model.cond_dim == 0:
         if cond is not None:
@@ -143,9 +151,7 @@ def _check_cond(model: JointModel, cond) -> Array | None:
             f"sample: the model needs a conditioning vector of size {model.cond_dim}; pass "
             f"cond=... of shape ({model.cond_dim},) or (B, {model.cond_dim})."
         )
-    arr = cond
-    if not (isinstance(cond, jax.Array) and cond.dtype == jnp.float32):
-        arr = jnp.asarray(cond, dtype=jnp.float32)
+    arr = as_float32(cond)
     if arr.ndim not in (1, 2) or arr.shape[-1] != model.cond_dim:
         raise ValueError(
             f"sample: `cond` must have shape ({model.cond_dim},) or (B, {model.cond_dim}), "

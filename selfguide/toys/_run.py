@@ -201,8 +201,15 @@ class Cost:
     params: int
 
 
-def _read_cost(path: Path) -> Cost | None:
-    return Cost(**json.loads(path.read_text())) if path.exists() else None
+def _cache_entry(cache_dir: Path | None, stem: str) -> tuple[Path | None, Path | None, Cost | None]:
+    """`(checkpoint, cost file, cost)` of a cached network (`cost` is `None` until a
+    finished run has written it); all `None` without a cache."""
+    if cache_dir is None:
+        return None, None, None
+    ckpt, cost_file = Path(cache_dir) / f"{stem}.ckpt", Path(cache_dir) / f"{stem}.json"
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    cost = Cost(**json.loads(cost_file.read_text())) if cost_file.exists() else None
+    return ckpt, cost_file, cost
 
 
 def train_swg(
@@ -218,12 +225,9 @@ def train_swg(
     Data: `z = [x, w]` with `w = exp(β (e − 1)) ∈ (0, 1]` and `cond = β / β_max`.
     """
     get_toy(dataset, call="train_swg")
-    ckpt = cost_file = None
-    if cache_dir is not None:
-        stem = f"swg-{dataset}-{budget.training_tag(*SWG_FIELDS)}-s{seed}"
-        ckpt, cost_file = Path(cache_dir) / f"{stem}.ckpt", Path(cache_dir) / f"{stem}.json"
-        ckpt.parent.mkdir(parents=True, exist_ok=True)
-        cost = _read_cost(cost_file)
+    stem = f"swg-{dataset}-{budget.training_tag(*SWG_FIELDS)}-s{seed}"
+    ckpt, cost_file, cost = _cache_entry(cache_dir, stem)
+    if ckpt is not None:
         if cost is not None and ckpt.exists():
             try:
                 return load_model(ckpt), cost
@@ -266,18 +270,14 @@ def train_energy(
     """Train (or load from `cache_dir`) CEP's time-dependent energy network for one toy."""
     get_toy(dataset, call="train_energy")
     net = EnergyNetwork(2, 1, width=budget.cep_width, depth=budget.cep_depth, key=jr.key(seed + 2))
-    path = cost_file = None
-    if cache_dir is not None:
-        stem = f"cep-{dataset}-{budget.training_tag(*CEP_FIELDS)}-s{seed}"
-        path, cost_file = Path(cache_dir) / f"{stem}.ckpt", Path(cache_dir) / f"{stem}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cost = _read_cost(cost_file)
-        if cost is not None and path.exists():
-            try:
-                _, blobs = read_header(path)
-                return restore_segment(path, blobs["energy"], net, "energy"), cost
-            except (CheckpointError, KeyError):  # another version of the network: retrain
-                pass
+    stem = f"cep-{dataset}-{budget.training_tag(*CEP_FIELDS)}-s{seed}"
+    path, cost_file, cost = _cache_entry(cache_dir, stem)
+    if cost is not None and path.exists():
+        try:
+            _, blobs = read_header(path)
+            return restore_segment(path, blobs["energy"], net, "energy"), cost
+        except (CheckpointError, KeyError):  # another version of the network: retrain
+            pass
     x, e, _ = training_data(dataset, budget, seed)
     bar = None
     if progress:
