@@ -84,9 +84,27 @@ def summarise(rows: list[dict]) -> dict:
     return table
 
 
+def method_key(method: str, scale: float, scales: tuple[float, ...] | None) -> str:
+    """A table column: the method, with its guidance scale when several are evaluated."""
+    return method if scales is None or method not in ("swg", "swg-r") else f"{method}@{scale:g}"
+
+
+def method_columns(rows: list[dict]) -> list[str]:
+    """Columns in the order BC, IDQL, SWG (by scale), SWG-R (by scale)."""
+    def order(m: str) -> tuple[int, float]:
+        name, _, scale = m.partition("@")
+        return METHODS.index(name), float(scale or 0)
+    return sorted({r["method"] for r in rows}, key=order)
+
+
+def label(method: str) -> str:
+    name, _, scale = method.partition("@")
+    return name.upper() + (f" ρ={scale}" if scale else "")
+
+
 def write_results(out: Path, started: float) -> None:
     """Rebuild the tables from every process's part file."""
-    rows, runs, budgets, notes, wall = [], [], {}, [], 0.0
+    rows, runs, budgets, notes, wall, command = [], [], {}, [], 0.0, ""
     for f in sorted((out / "parts").glob("*.json")):
         d = json.loads(f.read_text())
         rows += d["rows"]
@@ -94,30 +112,30 @@ def write_results(out: Path, started: float) -> None:
         budgets.update(d["budgets"])
         notes += [n for n in d["notes"] if n not in notes]
         wall = max(wall, d["seconds"])
+        command = command or d.get("command", "python benchmarks/rl.py")
     rows.sort(key=lambda r: (r["dataset"], r["method"], r["seed"]))
     table = summarise(rows)
+    methods = method_columns(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.platform()}"
     lines = [
         "# Offline RL: BC vs IDQL vs SWG vs SWG-R",
         "",
-        "Command: `nice -n 19 python benchmarks/rl.py --seed-list K` for K = 0, 1, 2, three "
-        "processes in parallel (equivalent to `python benchmarks/rl.py --seeds 3`, sequential).",
-        f"Machine: {machine}; shared with other jobs (load average 10-17 during the run), so "
-        "wall times are upper bounds.",
-        f"Wall time: {wall / 60:.1f} min for {len(runs)} (dataset, seed) runs "
-        "(three processes in parallel, one per seed).",
+        f"Command: `{command}`, one process per seed list, in parallel (the processes share "
+        "these tables; `--seeds 3` runs the same sequentially).",
+        f"Machine: {machine}; shared with other jobs, so wall times are upper bounds.",
+        f"Wall time: {wall / 60:.1f} min for {len(runs)} (dataset, seed) runs.",
         "",
         "Normalised score (D4RL convention: 0 random policy, 100 expert; for the local "
         "PointMaze datasets 100 is the noise-free waypoint controller), mean ± standard error "
         "over seeds × episodes. One value stage and one diffusion model per (dataset, seed) "
         "serve all four methods, so data, networks and training budget are identical.",
         "",
-        "| dataset | " + " | ".join(m.upper() for m in METHODS) + " | seeds × episodes |",
-        "|---|" + "---|" * (len(METHODS) + 1),
+        "| dataset | " + " | ".join(label(m) for m in methods) + " | seeds × episodes |",
+        "|---|" + "---|" * (len(methods) + 1),
     ]
     for ds, by_method in table.items():
         cells = [f"{by_method[m]['mean']:.1f} ± {by_method[m]['se']:.1f}" if m in by_method
-                 else "–" for m in METHODS]
+                 else "–" for m in methods]
         any_m = next(iter(by_method.values()))
         lines.append(f"| {ds} | " + " | ".join(cells)
                      + f" | {len(any_m['seeds'])} × {any_m['episodes'] // len(any_m['seeds'])} |")
@@ -128,7 +146,7 @@ def write_results(out: Path, started: float) -> None:
         ds_runs = [r for r in runs if r["dataset"] == ds]
         t_train = np.mean([r["train_seconds"] for r in ds_runs]) if ds_runs else float("nan")
         lines.append(
-            f"| {ds} | {b['tau']} | {b['weight']} | {b['guidance_scale']:g} | "
+            f"| {ds} | {b['tau']} | {b['weight']} | {b['guidance_scale']} | "
             f"{b['num_candidates']} | {b['value_steps']:,} ({b['value_batch']}) | "
             f"{b['diffusion_steps']:,} ({b['diffusion_batch']}) | {b['network']} | {b['T']} | "
             f"{t_train:.0f} |"
@@ -141,11 +159,11 @@ def write_results(out: Path, started: float) -> None:
     for ds, by_method in table.items():
         lines += [f"## {ds}", "", "| method | score | episodes | seeds | per-seed means |",
                   "|---|---|---|---|---|"]
-        for m in METHODS:
+        for m in methods:
             if m in by_method:
                 t = by_method[m]
                 lines.append(
-                    f"| {m.upper()} | {t['mean']:.1f} ± {t['se']:.1f} | {t['episodes']} | "
+                    f"| {label(m)} | {t['mean']:.1f} ± {t['se']:.1f} | {t['episodes']} | "
                     f"{len(t['seeds'])} | {', '.join(f'{x:.1f}' for x in t['per_seed'])} |"
                 )
         if ds.startswith("door"):
@@ -181,6 +199,9 @@ def main(argv=None) -> int:
                              "one process per seed to use idle cores, they share the tables")
     parser.add_argument("--episodes", type=int, default=10, help="episodes per seed")
     parser.add_argument("--full", action="store_true", help="the paper's budgets and datasets")
+    parser.add_argument("--scales", default=None,
+                        help="comma-separated guidance scales for SWG and SWG-R (default: the "
+                             "preset's); each is a column of the tables")
     parser.add_argument("--datasets", default=None,
                         help="comma-separated subset (pointmaze-umaze, ..., door-human)")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "rl-bench")
@@ -221,6 +242,11 @@ def main(argv=None) -> int:
         wanted = [d.strip() for d in args.datasets.split(",")]
         suite = {k: v for k, v in suite.items() if any(k.startswith(w) for w in wanted)}
 
+    scales = None if args.scales is None else tuple(float(x) for x in args.scales.split(","))
+    given = list(argv if argv is not None else sys.argv[1:])
+    if "--seed-list" in given:
+        given[given.index("--seed-list") + 1] = "K"
+    command = " ".join(["nice -n 19 python benchmarks/rl.py", *given])
     started = time.perf_counter()
     rows, runs, budgets = [], [], {}
     seeds = (list(range(args.seeds)) if args.seed_list is None
@@ -238,7 +264,8 @@ def main(argv=None) -> int:
             p = agent.preset
             budgets[name] = {
                 "preset": p.name, "tau": p.values.tau, "weight": p.weight,
-                "guidance_scale": p.guidance_scale, "num_candidates": p.num_candidates,
+                "guidance_scale": ", ".join(f"{x:g}" for x in (scales or (p.guidance_scale,))),
+                "num_candidates": p.num_candidates,
                 "value_steps": p.values.steps, "value_batch": p.values.batch_size,
                 "value_hidden": list(p.values.hidden),
                 "diffusion_steps": p.policy.steps, "diffusion_batch": p.policy.batch_size,
@@ -248,10 +275,11 @@ def main(argv=None) -> int:
                 "T": p.policy.diffusion_steps, "temperature": 0.0,
                 "eval_episodes_per_seed": args.episodes,
             }
-            results = sgrl.evaluate_agent(agent, methods=METHODS, seeds=(seed,),
+            results = sgrl.evaluate_agent(agent, methods=METHODS, scales=scales, seeds=(seed,),
                                           episodes=args.episodes)
             for r in results:
-                rows.append({"dataset": name, "method": r.method, "seed": seed,
+                rows.append({"dataset": name, "method": method_key(r.method, r.scale, scales),
+                             "seed": seed,
                              "scale": r.scale, "scores": r.scores.tolist(),
                              "returns": r.returns.tolist(), "eval_seconds": r.seconds})
             runs.append({"dataset": name, "seed": seed, "train_seconds": train_s,
@@ -259,10 +287,11 @@ def main(argv=None) -> int:
                          "weights": {k: round(v, 4) for k, v in agent.weight_stats.items()
                                      if k != "train_seconds_this_call"}})
             print(f"[{(time.perf_counter() - started) / 60:5.1f} min] {name} seed {seed}: "
-                  + ", ".join(f"{r.method} {r.mean:.1f}" for r in results)
+                  + ", ".join(f"{method_key(r.method, r.scale, scales)} {r.mean:.1f}"
+                              for r in results)
                   + f" (train {train_s:.0f} s)", flush=True)
             atomic_write_text(part, json.dumps({"rows": rows, "runs": runs, "budgets": budgets,
-                                                "notes": notes,
+                                                "notes": notes, "command": command,
                                                 "seconds": time.perf_counter() - started}))
             write_results(args.out, started)
     return 0

@@ -3,6 +3,7 @@ method, and write a figure and a metrics table next to the exact ground truth.""
 
 import argparse
 import dataclasses
+import json
 from pathlib import Path
 
 from .._cli import command
@@ -50,6 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the short budget of `selfguide demo` (small networks, few steps)",
     )
+    parser.add_argument(
+        "--set",
+        dest="budget",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any other budget field, e.g. --set width=512 --set depth=6 --set "
+        "clip_weight=false (fields: " + ", ".join(f.name for f in dataclasses.fields(Budget)) + ")",
+    )
     parser.add_argument("--out", type=Path, default=Path("outputs/toy"), help="output folder")
     parser.add_argument(
         "--cache",
@@ -60,10 +70,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def budget_overrides(pairs: list[str], *, call: str = "selfguide toy") -> dict:
+    """`["width=512", "clip_weight=false", ...]` as `Budget` field values.
+
+    Values are read as JSON (`512`, `2.5`, `true`, `null`) or else taken as text; each must
+    suit its field (a whole number for an integer field, `true`/`false` for a switch).
+    """
+    fields = {f.name: f.default for f in dataclasses.fields(Budget)}
+    changes = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or name not in fields:
+            raise ValueError(
+                f"{call}: --set {pair!r}: expected FIELD=VALUE with FIELD one of "
+                f"{', '.join(fields)}."
+            )
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        default = fields[name]
+        if isinstance(default, bool) or isinstance(value, bool):
+            fits = isinstance(value, bool) and isinstance(default, bool)
+        elif isinstance(default, int):
+            fits = isinstance(value, int)
+        elif isinstance(default, float):
+            fits = isinstance(value, int | float) or (value is None and name == "clip_max")
+        else:
+            fits = isinstance(value, type(default))
+        if not fits:
+            raise ValueError(
+                f"{call}: --set {pair!r}: {name} takes a value like {json.dumps(default)}."
+            )
+        changes[name] = float(value) if isinstance(default, float) and value is not None else value
+    return changes
+
+
 def budget_from(args: argparse.Namespace) -> Budget:
     budget = QUICK if args.quick else Budget()
     changes = {"steps": args.steps, "cep_steps": args.cep_steps, "num_samples": args.samples}
-    return dataclasses.replace(budget, **{k: v for k, v in changes.items() if v is not None})
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return dataclasses.replace(budget, **{**budget_overrides(args.budget), **changes})
 
 
 def write_outputs(result: GridResult, out: Path) -> dict[str, Path]:
@@ -94,8 +141,8 @@ def run_toy(args: argparse.Namespace) -> GridResult:
         if value is not None and value < 1:
             flag = "--" + name.replace("_", "-")
             raise SystemExit(f"selfguide {args.command}: {flag} must be >= 1, got {value}.")
-    budget = budget_from(args)
     try:
+        budget = budget_from(args)
         check_request(
             args.datasets,
             args.betas,

@@ -432,12 +432,12 @@ def run_grid(
             position=0,
         )
     for dataset in datasets:
-        log(f"[{dataset}] training the SWG model ({budget.steps} steps)")
+        log(f"[{dataset}] SWG model ({budget.steps} steps; loaded if cached)")
         model, swg_cost = train_swg(dataset, budget, cache_dir=cache_dir, progress=progress)
         costs[dataset] = {"swg": swg_cost}
         energy_net = None
         if "cep" in methods:
-            log(f"[{dataset}] training CEP's energy network ({budget.cep_steps} steps)")
+            log(f"[{dataset}] CEP energy network ({budget.cep_steps} steps; loaded if cached)")
             energy_net, cep_cost = train_energy(
                 dataset, budget, cache_dir=cache_dir, progress=progress
             )

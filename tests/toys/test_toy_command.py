@@ -1,5 +1,6 @@
 """`selfguide toy` end to end at a tiny budget, and its bad-input messages."""
 
+import argparse
 import warnings
 
 import pytest
@@ -66,3 +67,33 @@ def test_beta_outside_trained_range_warns(tmp_path, monkeypatch):
             main(_args(tmp_path, "--datasets", "moons", "--betas", "30"))
     messages = [str(w.message) for w in caught if issubclass(w.category, BetaRangeWarning)]
     assert any("beta=30.0 is outside the trained range [0.0, 24.0]" in m for m in messages)
+
+
+def test_set_overrides_budget_fields():
+    from selfguide.toys._command import add_arguments, budget_from
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        ["--set", "width=512", "--set", "clip_weight=false", "--set", "clip_max=null",
+         "--set", "weight_loss=3", "--set", "weight_output=eps", "--steps", "7"]
+    )
+    budget = budget_from(args)
+    assert (budget.width, budget.clip_weight, budget.clip_max) == (512, False, None)
+    assert budget.weight_loss == 3.0 and isinstance(budget.weight_loss, float)
+    assert (budget.weight_output, budget.steps) == ("eps", 7)
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("colour=red", r"--set 'colour=red': expected FIELD=VALUE with FIELD one of steps, "),
+        ("width", r"--set 'width': expected FIELD=VALUE"),
+        ("width=wide", r"--set 'width=wide': width takes a value like 256"),
+        ("clip_weight=1", r"--set 'clip_weight=1': clip_weight takes a value like true"),
+        ("depth=0", r"Budget: depth must be >= 1, got 0"),
+    ],
+)
+def test_set_rejects_bad_fields_and_values(tmp_path, pair, message):
+    with pytest.raises(SystemExit, match=message):
+        main(_args(tmp_path, "--datasets", "moons", "--set", pair))
