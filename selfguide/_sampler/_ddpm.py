@@ -26,6 +26,9 @@ class DDPMSampler(ClippingSampler):
         noise (the reference at evaluation). An array: no recompile on change.
     - `clip_data`, `clip_weight`: `(low, high)` to clip those channels of the iterate after
         every step (the RL reference: actions `(-1, 1)`, weights `(1e-4, 1)`), or `None`.
+        Clipping the weight channel is not exact (the network then sees weight iterates it
+        was not trained on): it helps a weakly trained model and costs a well-trained one
+        accuracy (see the toys' benchmark).
     """
 
     num_steps: int | None = eqx.field(static=True)

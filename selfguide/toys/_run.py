@@ -69,7 +69,8 @@ class Budget:
     - `num_samples`: samples per (method, β, seed); `resample_n`: resampling candidates `N`.
     - `clip_max`: upper clip of `ŵ0` in user units (weights are ≤ 1); `clip_weight`: clip
         SWG's DDPM iterate's weight channel to `[1e-4, 1]` (user units) after every step
-        (the RL reference).
+        (the RL reference; it helps this benchmark's 4000-step model and hurts a
+        well-trained one, so turn it off for long runs).
     - `weight_scale`: `"none"` (the channel is `w`) or `"rms"` (the channel is
         `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
         `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
