@@ -4,6 +4,7 @@ method, and write a figure and a metrics table next to the exact ground truth.""
 import argparse
 import dataclasses
 import json
+import typing
 from pathlib import Path
 
 from .._cli import command
@@ -77,6 +78,7 @@ def budget_overrides(pairs: list[str], *, call: str = "selfguide toy") -> dict:
     suit its field (a whole number for an integer field, `true`/`false` for a switch).
     """
     fields = {f.name: f.default for f in dataclasses.fields(Budget)}
+    hints = typing.get_type_hints(Budget)
     changes = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -89,20 +91,14 @@ def budget_overrides(pairs: list[str], *, call: str = "selfguide toy") -> dict:
             value = json.loads(text)
         except json.JSONDecodeError:
             value = text
-        default = fields[name]
-        if isinstance(default, bool) or isinstance(value, bool):
-            fits = isinstance(value, bool) and isinstance(default, bool)
-        elif isinstance(default, int):
-            fits = isinstance(value, int)
-        elif isinstance(default, float):
-            fits = isinstance(value, int | float) or (value is None and name == "clip_max")
-        else:
-            fits = isinstance(value, type(default))
-        if not fits:
+        kinds = typing.get_args(hints[name]) or (hints[name],)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # `3` for a float field
+        if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
             raise ValueError(
-                f"{call}: --set {pair!r}: {name} takes a value like {json.dumps(default)}."
+                f"{call}: --set {pair!r}: {name} takes a value like {json.dumps(fields[name])}."
             )
-        changes[name] = float(value) if isinstance(default, float) and value is not None else value
+        changes[name] = value
     return changes
 
 
