@@ -48,11 +48,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="only score the (cached) models' unguided samples against q")
     args = parser.parse_args(argv)
     try:
-        budget = dataclasses.replace(
-            Budget(), steps=args.steps, cep_steps=args.cep_steps,
-            weight_output=args.weight_output,
-            **budget_overrides(args.overrides, call="benchmarks/toys.py"),
-        )
+        flags = {"steps": args.steps, "cep_steps": args.cep_steps,
+                 "weight_output": args.weight_output}
+        overrides = budget_overrides(args.overrides, call="benchmarks/toys.py")
+        budget = dataclasses.replace(Budget(), **{**flags, **overrides})
     except ValueError as error:
         raise SystemExit(str(error)) from None
     if args.qfit:
