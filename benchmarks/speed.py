@@ -10,7 +10,10 @@ FLOPs are counted analytically from the network's dense layers (2 per multiply-a
 wise work is not counted, as in the usual model-FLOP-utilisation convention):
 
 - training step = forward + weight gradients + input gradients of every layer whose input
-  depends on parameters (not the data/conditioning columns of the input layer);
+  depends on parameters (not the data/conditioning columns of the input layer). The time
+  path (Fourier features, time MLP, the input layer's time block) depends on the time alone,
+  and a batch on a `T`-step schedule has at most `T` distinct times, so training runs it on
+  `T` rows, not once per example, and it is counted that way;
 - guided sampling step = forward + input gradients (no weight gradients) of the layers the
   weight channel depends on: the weight head, the blocks before it and the `z` columns of the
   input layer. The time embedding is computed once per step (it is shared by the batch).
@@ -94,10 +97,10 @@ def resnet_flops(net: sg.ResNetDenoiser) -> dict[str, float]:
             head_macs += _linear_macs(net.weight_head.first)
     out_macs = _linear_macs(net.out)
     body = z_macs + cond_macs + sum(block_macs) + head_macs + out_macs
-    forward_train = body + time_macs + stem_time_macs
     # Input gradients: everything but the z columns and the conditioning columns.
-    cond_cols = net.cond_dim * net.stem.out_features
-    train = forward_train + forward_train + (forward_train - z_macs - cond_cols)
+    train_per_example = body + body + (body - z_macs - cond_macs)
+    # Per distinct time: forward, weight and input gradients (the frequencies are learned).
+    train_per_time = 3 * (time_macs + stem_time_macs)
     head_at = len(net.blocks) if net.weight_head_at is None else net.weight_head_at
     if net.weight_head_at is None:  # weights come from the final layer: backward through all
         prefix = z_macs + sum(block_macs) + out_macs
@@ -106,9 +109,16 @@ def resnet_flops(net: sg.ResNetDenoiser) -> dict[str, float]:
     return {
         # When sampling, the time embedding (and its input-layer block) is shared by the batch.
         "forward_sample": 2.0 * body,
-        "train_step": 2.0 * train,
+        "train_per_example": 2.0 * train_per_example,
+        "train_per_time": 2.0 * train_per_time,
         "guidance_extra": 2.0 * prefix,
     }
+
+
+def train_step_flops(net: sg.ResNetDenoiser, batch: int, num_steps: int) -> float:
+    """Dense FLOPs of one training step: `batch` examples, time path on `min(T, batch)` rows."""
+    flops = resnet_flops(net)
+    return batch * flops["train_per_example"] + min(num_steps, batch) * flops["train_per_time"]
 
 
 def reference_net(weight_head_at=2, key=0) -> sg.ResNetDenoiser:
@@ -156,7 +166,7 @@ def bench_training(
 
     first, t = _time(chunk, repeats=3)
     rate = max(rate, measure_rate())  # the yardstick right after, under the same conditions
-    flops = resnet_flops(net)["train_step"] * batch
+    flops = train_step_flops(net, batch, schedule.num_steps)
     lowered = _train._run_chunk.lower(bundle, holder["state"], static, 1)
     xla = lowered.lowered.compile().cost_analysis()
     xla_flops = float((xla[0] if isinstance(xla, list) else xla).get("flops", float("nan")))
@@ -181,34 +191,39 @@ def _training_row(variant, batch, steps, flops, xla_flops, rate, first, t) -> di
     }
 
 
-def _dense_products(net: sg.ResNetDenoiser) -> list[tuple[int, int, bool]]:
-    """`(in, out, input gradient needed)` of every dense layer a training step runs."""
+def _dense_products(net: sg.ResNetDenoiser) -> list[tuple[int, int, bool, bool]]:
+    """`(in, out, input gradient needed, on the time path)` of every dense layer a training
+    step runs."""
     no_input_grad = {id(net.stem.z_part)}
     if net.stem.cond_part is not None:
         no_input_grad.add(id(net.stem.cond_part))
+    time_path = {id(lin) for lin in net.time_embedding.mlp.layers} | {id(net.stem.time_part)}
     layers = jax.tree.leaves(net, is_leaf=lambda x: isinstance(x, eqx.nn.Linear))
     return [
-        (lin.in_features, lin.out_features, id(lin) not in no_input_grad)
+        (lin.in_features, lin.out_features, id(lin) not in no_input_grad, id(lin) in time_path)
         for lin in layers
         if isinstance(lin, eqx.nn.Linear)
     ]
 
 
-def bench_gemms(batch: int, steps: int, rate: float, measure_rate) -> dict:
+def bench_gemms(batch: int, steps: int, rate: float, measure_rate, num_steps: int = 15) -> dict:
     """The matrix products of a training step alone, with the network's own shapes (forward,
-    weight gradient, input gradient), chained in a scan: the floor for this network's step
-    on this machine, and a yardstick that matches its shapes."""
+    weight gradient, input gradient; time-path layers on `num_steps` rows), chained in a
+    scan: the floor for this network's step on this machine, and a yardstick that matches
+    its shapes."""
     products = _dense_products(reference_net())
+    rows = [min(num_steps, batch) if on_time_path else batch for *_, on_time_path in products]
     keys = jr.split(jr.key(0), 3 * len(products))
-    xs = [jr.normal(keys[3 * i], (batch, i_)) for i, (i_, _, _) in enumerate(products)]
-    ws = [jr.normal(keys[3 * i + 1], (i_, o)) for i, (i_, o, _) in enumerate(products)]
-    dys = [jr.normal(keys[3 * i + 2], (batch, o)) for i, (_, o, _) in enumerate(products)]
+    shapes = [(n, i_, o) for n, (i_, o, *_) in zip(rows, products, strict=True)]
+    xs = [jr.normal(keys[3 * j], (n, i_)) for j, (n, i_, _) in enumerate(shapes)]
+    ws = [jr.normal(keys[3 * j + 1], (i_, o)) for j, (_, i_, o) in enumerate(shapes)]
+    dys = [jr.normal(keys[3 * j + 2], (n, o)) for j, (n, _, o) in enumerate(shapes)]
 
     @jax.jit
     def run(xs, ws, dys):
         def step(c, _):
             acc = c
-            for (_, _, needs_dx), x, w, dy in zip(products, xs, ws, dys, strict=True):
+            for (_, _, needs_dx, _), x, w, dy in zip(products, xs, ws, dys, strict=True):
                 y = (x + c) @ w  # depends on the carry: nothing is hoisted out of the scan
                 dw = (x + c).T @ dy
                 acc = acc + 1e-30 * (y[0, 0] + dw[0, 0])
@@ -220,7 +235,9 @@ def bench_gemms(batch: int, steps: int, rate: float, measure_rate) -> dict:
 
     first, t = _time(lambda: run(xs, ws, dys).block_until_ready(), repeats=3)
     rate = max(rate, measure_rate())
-    flops = sum(2 * batch * i * o * (3 if dx else 2) for i, o, dx in products)
+    flops = sum(
+        2 * n * i * o * (3 if dx else 2) for n, (i, o, dx, _) in zip(rows, products, strict=True)
+    )
     variant = "matrix products only (same shapes)"
     return _training_row(variant, batch, steps, flops, float("nan"), rate, first, t)
 

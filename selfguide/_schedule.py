@@ -14,7 +14,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 from ._custom_types import PRNGKey
 
@@ -59,8 +59,17 @@ class AbstractSchedule(eqx.Module):
         """
         if self.num_steps is None:
             return jr.uniform(key, shape, minval=self.min_time, maxval=1.0)
-        k = jr.randint(key, shape, 1, self.num_steps + 1)
-        return k / self.num_steps
+        return self.training_steps(key, shape) / self.num_steps
+
+    def training_steps(self, key: PRNGKey, shape: tuple[int, ...]) -> Int[Array, "..."]:
+        """Draw the steps `k`, uniform in `{1, …, T}`, of a discrete schedule's training times
+        `k/T` (the same draw as `training_times` with the same key)."""
+        if self.num_steps is None:
+            raise ValueError(
+                "training_steps: this schedule is continuous (num_steps=None) and has no steps; "
+                "use training_times, or give the schedule num_steps=T."
+            )
+        return jr.randint(key, shape, 1, self.num_steps + 1)
 
     def sampling_times(self, num_steps: int | None = None) -> Float[Array, " n"]:
         """Decreasing time grid `[τ_n, …, τ_0]` for a sampler with `num_steps` steps.

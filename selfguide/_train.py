@@ -124,6 +124,7 @@ def _run_chunk(
                 data_dim,
                 key=k_loss,
                 weight_output=weight_output,
+                philox=mesh is None,
             )
 
         (loss, (dl, wl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
@@ -233,7 +234,10 @@ def train(
     - `devices`: data-parallel training: `"all"` (every visible device, every host after
         `jax.distributed.initialize()`) or a list of devices. The batch is split across them,
         parameters are replicated and gradients all-reduced by XLA; results equal
-        single-device training up to the order of floating-point reductions.
+        single-device training up to the order of floating-point reductions. (Without
+        `devices`, the step's random draws come from a Philox key, faster on CPU but not
+        shardable; with `devices` they come from `key` itself, so the single-device run to
+        compare with is `devices=[one device]`.)
     - `compute_dtype`: e.g. `"bfloat16"` to run the network's matmuls in that dtype with
         float32 master weights (for GPUs/TPUs; off by default).
     - `weight_output`: what the network's weight outputs learn. `"eps"` (the reference):

@@ -27,6 +27,11 @@ class AbstractDenoiser(eqx.Module):
     Subclasses implement `split_eps`, returning the data and weight channels separately
     (`__call__` concatenates them). Guidance differentiates `ε_w` alone, so the backward
     pass never enters layers that only produce `ε_x`.
+
+    A subclass may also split off the part of the network that depends on the time alone:
+    `time_features(t)` computes it and `split_eps_from_features` runs the rest. Training on a
+    discrete schedule then evaluates the time path once per distinct time (`T` rows) instead
+    of once per example. The defaults (`time_features(t) = t`) keep any subclass correct.
     """
 
     data_dim: eqx.AbstractVar[int]
@@ -44,6 +49,21 @@ class AbstractDenoiser(eqx.Module):
     ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
         """Predict the noise in `z` at time `t`, as `(ε_x, ε_w)`."""
 
+    def time_features(self, t: Float[Array, ""]) -> Array:
+        """Whatever `split_eps_from_features` needs of the time `t` (default: `t` itself)."""
+        return t
+
+    def split_eps_from_features(
+        self,
+        z: Float[Array, " D"],
+        features: Array,
+        cond: Float[Array, " c"] | None = None,
+        *,
+        key: PRNGKey | None = None,
+    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+        """`split_eps(z, t, cond)` given `time_features(t)` instead of `t`."""
+        return self.split_eps(z, features, cond, key=key)
+
     def __call__(
         self,
         z: Float[Array, " D"],
@@ -54,3 +74,34 @@ class AbstractDenoiser(eqx.Module):
     ) -> Float[Array, " D"]:
         """Predict the noise in `z` at time `t`."""
         return jnp.concatenate(self.split_eps(z, t, cond, key=key))
+
+
+class TimeSplitDenoiser(AbstractDenoiser):
+    """A denoiser whose time path is split off: it implements `time_features` and
+    `split_eps_from_features`, and `split_eps` composes them."""
+
+    @abc.abstractmethod
+    def time_features(self, t: Float[Array, ""]) -> Array:
+        """The part of the network that depends on the time alone."""
+
+    @abc.abstractmethod
+    def split_eps_from_features(
+        self,
+        z: Float[Array, " D"],
+        features: Array,
+        cond: Float[Array, " c"] | None = None,
+        *,
+        key: PRNGKey | None = None,
+    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+        """`split_eps(z, t, cond)` given `time_features(t)` instead of `t`."""
+
+    def split_eps(
+        self,
+        z: Float[Array, " D"],
+        t: Float[Array, ""],
+        cond: Float[Array, " c"] | None = None,
+        *,
+        key: PRNGKey | None = None,
+    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+        """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
+        return self.split_eps_from_features(z, self.time_features(t), cond, key=key)

@@ -47,7 +47,13 @@ class InputLayer(eqx.Module):
     def __call__(
         self, z: Float[Array, " D"], cond: Float[Array, " c"] | None, t_emb: Float[Array, " e"]
     ) -> Float[Array, " W"]:
-        h = self.z_part(z) + self.time_part(t_emb)
+        return self.with_time_term(z, cond, self.time_part(t_emb))
+
+    def with_time_term(
+        self, z: Float[Array, " D"], cond: Float[Array, " c"] | None, time_term: Float[Array, " W"]
+    ) -> Float[Array, " W"]:
+        """The layer's output given its time block's contribution `W_t t_emb`."""
+        h = self.z_part(z) + time_term
         return h if self.cond_part is None else h + self.cond_part(cond)
 
 

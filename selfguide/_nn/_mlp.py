@@ -8,12 +8,12 @@ import jax.random as jr
 from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
-from ._denoiser import AbstractDenoiser
+from ._denoiser import TimeSplitDenoiser
 from ._inputs import InputLayer, check_dims, check_head_at, check_inputs
 from ._time_embedding import FourierTimeEmbedding
 
 
-class MLPDenoiser(AbstractDenoiser):
+class MLPDenoiser(TimeSplitDenoiser):
     """An MLP ε-network: `[z_t, cond, time-embedding]` → `depth` hidden layers → `Dense`.
 
     With `weight_head_at = k` (`1 ≤ k ≤ depth`) the weight channels are read by a linear layer
@@ -72,19 +72,22 @@ class MLPDenoiser(AbstractDenoiser):
         )
         self.activation = activation
 
-    def split_eps(
+    def time_features(self, t: Float[Array, ""]) -> Float[Array, " W"]:
+        """The input layer's time term `W_t · embedding(t)`."""
+        return self.input_layer.time_part(self.time_embedding(t))
+
+    def split_eps_from_features(
         self,
         z: Float[Array, " D"],
-        t: Float[Array, ""],
+        features: Float[Array, " W"],
         cond: Float[Array, " c"] | None = None,
         *,
         key: PRNGKey | None = None,
     ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
-        """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
+        """`split_eps` given `time_features(t)`."""
         del key  # no dropout
         check_inputs("MLPDenoiser", z, cond, self.data_dim + self.weight_dim, self.cond_dim)
-        t_emb = self.time_embedding(t)
-        h = self.activation(self.input_layer(z, cond, t_emb))
+        h = self.activation(self.input_layer.with_time_term(z, cond, features))
         eps_w = self.weight_head(h) if self.weight_head_at == 1 else None
         for i, layer in enumerate(self.layers, start=2):
             h = self.activation(layer(h))

@@ -8,7 +8,7 @@ import jax.random as jr
 from jaxtyping import Array, Float
 
 from .._custom_types import PRNGKey
-from ._denoiser import AbstractDenoiser
+from ._denoiser import TimeSplitDenoiser
 from ._inputs import InputLayer, check_dims, check_head_at, check_inputs
 from ._time_embedding import FourierTimeEmbedding
 
@@ -32,7 +32,10 @@ class ResidualBlock(eqx.Module):
 
     def __call__(self, h: Float[Array, " W"], *, key: PRNGKey | None) -> Float[Array, " W"]:
         u = self.dropout(h, key=key, inference=key is None)
-        u = self.down(self.activation(self.up(self.norm(u))))
+        # Recomputed in the backward pass rather than stored: one pass over the wide features
+        # instead of two, and the same arithmetic.
+        activation = jax.checkpoint(self.activation)
+        u = self.down(activation(self.up(self.norm(u))))
         return h + u
 
 
@@ -59,7 +62,7 @@ class WeightHead(eqx.Module):
         return self.last(self.activation(h))
 
 
-class ResNetDenoiser(AbstractDenoiser):
+class ResNetDenoiser(TimeSplitDenoiser):
     """The LayerNorm-ResNet ε-network of IDQL, as used by SWG.
 
     Input `[z_t, cond, time-embedding]` → `Dense(width)` → `num_blocks` residual blocks →
@@ -130,19 +133,22 @@ class ResNetDenoiser(AbstractDenoiser):
         )
         self.activation = activation
 
-    def split_eps(
+    def time_features(self, t: Float[Array, ""]) -> Float[Array, " W"]:
+        """The input layer's time term `W_t · embedding(t)`."""
+        return self.stem.time_part(self.time_embedding(t))
+
+    def split_eps_from_features(
         self,
         z: Float[Array, " D"],
-        t: Float[Array, ""],
+        features: Float[Array, " W"],
         cond: Float[Array, " c"] | None = None,
         *,
         key: PRNGKey | None = None,
     ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
-        """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
+        """`split_eps` given `time_features(t)`."""
         check_inputs("ResNetDenoiser", z, cond, self.data_dim + self.weight_dim, self.cond_dim)
-        t_emb = self.time_embedding(t)
         keys = [None] * len(self.blocks) if key is None else list(jr.split(key, len(self.blocks)))
-        h = self.stem(z, cond, t_emb)
+        h = self.stem.with_time_term(z, cond, features)
         eps_w = None
         for i, (block, k) in enumerate(zip(self.blocks, keys, strict=True)):
             if self.weight_head is not None and i == self.weight_head_at:

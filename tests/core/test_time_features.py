@@ -1,0 +1,88 @@
+"""The time path split off the network: training on a discrete schedule runs it once per
+distinct time, and must give the same loss and gradients as running it per example."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import selfguide as sg
+
+NETWORKS = {
+    "resnet": lambda: sg.ResNetDenoiser(2, 1, cond_dim=3, width=32, num_blocks=2, key=jr.key(0)),
+    "mlp": lambda: sg.MLPDenoiser(2, 1, cond_dim=3, width=32, depth=2, key=jr.key(0)),
+}
+
+
+class PlainCall(eqx.Module):
+    """The same network seen only through its call (no time features): per-example path."""
+
+    network: eqx.Module
+
+    def __call__(self, z, t, cond=None, *, key=None):
+        return self.network(z, t, cond, key=key)
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_split_eps_from_features_equals_split_eps(name):
+    net = NETWORKS[name]()
+    z, cond, t = jnp.linspace(-1, 1, 3), jnp.ones(3), jnp.asarray(0.4)
+    direct = net.split_eps(z, t, cond)
+    via = net.split_eps_from_features(z, net.time_features(t), cond)
+    for a, b in zip(direct, via, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_shared_times_loss_and_gradients_match_per_example(name):
+    net = NETWORKS[name]()
+    schedule = sg.VPSchedule(num_steps=5)  # 5 distinct times in a batch of 64
+    rng = np.random.default_rng(0)
+    z0 = jnp.asarray(rng.normal(size=(64, 3)), jnp.float32)
+    cond = jnp.asarray(rng.normal(size=(64, 3)), jnp.float32)
+    params, rest = eqx.partition(net, eqx.is_inexact_array)
+
+    def loss(p, wrap):
+        network = eqx.combine(p, rest)
+        network = PlainCall(network) if wrap else network
+        return sg.diffusion_loss(network, schedule, z0, cond, jnp.ones(3), 2, key=jr.key(1))[0]
+
+    shared, g_shared = jax.value_and_grad(loss)(params, False)
+    per_example, g_per_example = jax.value_and_grad(loss)(params, True)
+    np.testing.assert_allclose(shared, per_example, rtol=1e-6)
+    leaves = zip(jax.tree.leaves(g_shared), jax.tree.leaves(g_per_example), strict=True)
+    for a, b in leaves:  # same sums, in another order
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6)
+    # The time path's parameters do get gradients (through the shared rows).
+    assert float(jnp.abs(g_shared.time_embedding.frequencies).max()) > 0
+
+
+def test_training_steps_match_training_times():
+    schedule = sg.VPSchedule(num_steps=7)
+    k = schedule.training_steps(jr.key(2), (1000,))
+    assert int(k.min()) == 1 and int(k.max()) == 7
+    np.testing.assert_array_equal(k / 7, schedule.training_times(jr.key(2), (1000,)))
+    with pytest.raises(ValueError, match="continuous"):
+        sg.LinearVPSchedule().training_steps(jr.key(0), (3,))
+
+
+def test_loss_draws_are_reproducible_with_and_without_philox():
+    net = NETWORKS["resnet"]()
+    z0 = jnp.ones((8, 3))
+    cond = jnp.zeros((8, 3))
+    schedule = sg.VPSchedule(num_steps=5)
+    losses = {
+        philox: [
+            float(
+                sg.diffusion_loss(
+                    net, schedule, z0, cond, jnp.ones(3), 2, key=jr.key(3), philox=philox
+                )[0]
+            )
+            for _ in range(2)
+        ]
+        for philox in (True, False)
+    }
+    for pair in losses.values():
+        assert pair[0] == pair[1]
