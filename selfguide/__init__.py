@@ -24,6 +24,7 @@ from ._metrics import occupancy_tv as occupancy_tv
 from ._metrics import sliced_wasserstein as sliced_wasserstein
 from ._metrics import wasserstein_1d as wasserstein_1d
 from ._nn._denoiser import AbstractDenoiser as AbstractDenoiser
+from ._nn._denoiser import TimeSplitDenoiser as TimeSplitDenoiser
 from ._nn._mlp import MLPDenoiser as MLPDenoiser
 from ._nn._resnet import ResidualBlock as ResidualBlock
 from ._nn._resnet import ResNetDenoiser as ResNetDenoiser

@@ -9,7 +9,7 @@ import jax.random as jr
 from jaxtyping import Array, Float
 
 from ._custom_types import PRNGKey
-from ._nn._denoiser import AbstractDenoiser
+from ._nn._denoiser import TimeSplitDenoiser
 from ._schedule import AbstractSchedule
 
 
@@ -58,7 +58,7 @@ def diffusion_loss(
     tkey, nkey, dkey = jr.split(_fast_key(key) if philox else key, 3)
     batch = z0.shape[0]
     shared_times = (
-        isinstance(network, AbstractDenoiser)
+        isinstance(network, TimeSplitDenoiser)
         and schedule.num_steps is not None
         and schedule.num_steps < batch
     )

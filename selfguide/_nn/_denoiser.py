@@ -28,10 +28,9 @@ class AbstractDenoiser(eqx.Module):
     (`__call__` concatenates them). Guidance differentiates `ε_w` alone, so the backward
     pass never enters layers that only produce `ε_x`.
 
-    A subclass may also split off the part of the network that depends on the time alone:
-    `time_features(t)` computes it and `split_eps_from_features` runs the rest. Training on a
-    discrete schedule then evaluates the time path once per distinct time (`T` rows) instead
-    of once per example. The defaults (`time_features(t) = t`) keep any subclass correct.
+    A network that splits off the part depending on the time alone subclasses
+    [`TimeSplitDenoiser`][selfguide.TimeSplitDenoiser] instead; training on a discrete
+    schedule then runs that part once per distinct time rather than once per example.
     """
 
     data_dim: eqx.AbstractVar[int]
@@ -49,21 +48,6 @@ class AbstractDenoiser(eqx.Module):
     ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
         """Predict the noise in `z` at time `t`, as `(ε_x, ε_w)`."""
 
-    def time_features(self, t: Float[Array, ""]) -> Array:
-        """Whatever `split_eps_from_features` needs of the time `t` (default: `t` itself)."""
-        return t
-
-    def split_eps_from_features(
-        self,
-        z: Float[Array, " D"],
-        features: Array,
-        cond: Float[Array, " c"] | None = None,
-        *,
-        key: PRNGKey | None = None,
-    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
-        """`split_eps(z, t, cond)` given `time_features(t)` instead of `t`."""
-        return self.split_eps(z, features, cond, key=key)
-
     def __call__(
         self,
         z: Float[Array, " D"],
@@ -77,8 +61,11 @@ class AbstractDenoiser(eqx.Module):
 
 
 class TimeSplitDenoiser(AbstractDenoiser):
-    """A denoiser whose time path is split off: it implements `time_features` and
-    `split_eps_from_features`, and `split_eps` composes them."""
+    """A denoiser whose time path is split off: it implements `time_features(t)` (everything
+    that depends on the time alone) and `split_eps_from_features` (the rest), and `split_eps`
+    composes them. A batch on a `T`-step schedule has at most `T` distinct times, so training
+    runs `time_features` on those `T` rows and gathers, instead of once per example. The
+    built-in networks are `TimeSplitDenoiser`s."""
 
     @abc.abstractmethod
     def time_features(self, t: Float[Array, ""]) -> Array:
