@@ -68,19 +68,18 @@ def diffusion_loss(
         t = k / schedule.num_steps
         grid = jnp.arange(1, schedule.num_steps + 1) / schedule.num_steps
         time_in = jax.vmap(network.time_features)(grid)[k - 1]
-        apply = network.split_eps_from_features
+
+        def predict(z, s, c, k):
+            return jnp.concatenate(network.split_eps_from_features(z, s, c, key=k))
     else:
         t = time_in = schedule.training_times(tkey, (batch,))
-        apply = network
+
+        def predict(z, s, c, k):
+            return network(z, s, c, key=k)
     eps = jr.normal(nkey, z0.shape)
     alpha, sigma = jax.vmap(schedule.alpha_sigma)(t)
     zt = alpha[:, None] * z0 + sigma[:, None] * eps
     dropout_keys = jr.split(dkey, batch)
-
-    def predict(z, s, c, k):
-        out = apply(z, s, c, key=k)
-        return jnp.concatenate(out) if shared_times else out
-
     if cond is None:
         pred = jax.vmap(lambda z, s, k: predict(z, s, None, k))(zt, time_in, dropout_keys)
     else:
