@@ -10,6 +10,7 @@ from jaxtyping import Array, Float
 
 from ._custom_types import PRNGKey
 from ._nn._denoiser import TimeSplitDenoiser
+from ._nn._training_layers import training_layers
 from ._schedule import AbstractSchedule
 
 
@@ -56,6 +57,8 @@ def diffusion_loss(
     **Returns:** `(loss, (data_mse, weight_mse))`, the last two per-channel means for logging.
     """
     tkey, nkey, dkey = jr.split(_fast_key(key) if philox else key, 3)
+    if getattr(network, "layers_per_example", False):
+        network = training_layers(network)
     batch = z0.shape[0]
     shared_times = (
         isinstance(network, TimeSplitDenoiser)

@@ -31,6 +31,11 @@ class AbstractDenoiser(eqx.Module):
     A network that splits off the part depending on the time alone subclasses
     [`TimeSplitDenoiser`][selfguide.TimeSplitDenoiser] instead; training on a discrete
     schedule then runs that part once per distinct time rather than once per example.
+
+    A network whose layers are all applied to one example (no layer called outside the
+    batch `vmap`) may set the class attribute `layers_per_example = True`: on CPU the
+    training loss then gives its `eqx.nn.Linear` and `eqx.nn.LayerNorm` layers faster
+    backward passes (same outputs; see the performance guide). The built-in networks do.
     """
 
     data_dim: eqx.AbstractVar[int]

@@ -1,6 +1,7 @@
 """The LN-ResNet of IDQL and SWG, with a weight head that can branch after any block."""
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -85,6 +86,9 @@ class ResNetDenoiser(TimeSplitDenoiser):
     - `key`: initialisation key.
     """
 
+    # Every layer is applied to one example under the loss's `vmap`: the loss may swap in
+    # layers with faster backward passes (`_training_layers.py`).
+    layers_per_example: ClassVar[bool] = True
     data_dim: int = eqx.field(static=True)
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)

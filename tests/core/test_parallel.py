@@ -30,6 +30,12 @@ SCRIPT = textwrap.dedent(
     batch_sharding = sharded.state.step.sharding
     print("MAXDIFF", diff, len(batch_sharding.device_set))
     print("LOSS", np.abs(single.history.loss - sharded.history.loss).max())
+    # A batch large enough for the batch-level weight gradients (`_batched_linear.py`).
+    kw.update(steps=4, batch_size=512)
+    single = sg.train(net, data, devices=jax.devices()[:1], **kw)
+    sharded = sg.train(net, data, devices="all", **kw)
+    print("MAXDIFF_LARGE", max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+                               for a, b in zip(leaves(single), leaves(sharded))))
     """
 )
 
@@ -50,6 +56,7 @@ def test_sharded_training_matches_single_device():
     # 12 Adam steps: parameters agree to float32 reduction-order noise.
     assert float(diff) < 1e-4, diff
     assert float(lines["LOSS"]) < 1e-4
+    assert float(lines["MAXDIFF_LARGE"]) < 1e-4
 
 
 def test_batch_must_divide_across_devices():
