@@ -29,8 +29,8 @@ def training_layers(network):
     `TrainingLayerNorm`s, holding the same arrays: same outputs, faster gradients. On CPU,
     where both were measured to pay; elsewhere `network` itself.
 
-    Only for a network whose layers are all applied to one example under the loss's `vmap`
-    (`BatchedGradLinear` cannot be differentiated outside one).
+    Only for a network whose layers are all applied to one example under the loss's `vmap`:
+    a `BatchedGradLinear` cannot be differentiated on one example alone.
     """
     if jax.default_backend() != "cpu":
         return network
