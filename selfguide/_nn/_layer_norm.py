@@ -30,7 +30,7 @@ def _layer_norm_bwd(eps, residuals, dy):
     return dx, dy * normalised, dy
 
 
-_layer_norm.defvjp(lambda x, weight, bias, eps: _forward(x, weight, bias, eps), _layer_norm_bwd)
+_layer_norm.defvjp(_forward, _layer_norm_bwd)
 
 
 class TrainingLayerNorm(eqx.Module):
