@@ -8,6 +8,7 @@ from jaxtyping import ArrayLike, Float
 
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance
+from ._jit_options import JIT_OPTIONS
 from ._sample import Samples, _prepare, _sample_rows, as_float32
 from ._sampler._base import AbstractSampler
 from ._schedule import AbstractSchedule
@@ -40,9 +41,8 @@ class CompiledSample:
 
         self._dynamic, self._guidance_dynamic = dynamic, guidance_dynamic
         self.cond_shape = None if cond_arr is None else cond_arr.shape
-        self._compiled = (
-            jax.jit(run).lower(dynamic, guidance_dynamic, cond_arr, jr.key(0)).compile()
-        )
+        lowered = jax.jit(run, **JIT_OPTIONS).lower(dynamic, guidance_dynamic, cond_arr, jr.key(0))
+        self._compiled = lowered.compile()
 
     def __call__(
         self,

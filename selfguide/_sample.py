@@ -11,6 +11,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance, NoGuidance
+from ._jit_options import filter_jit_with_options
 from ._joint import JointModel, as_joint_model
 from ._sampler._base import AbstractSampler
 from ._sampler._ddpm import DDPMSampler
@@ -27,7 +28,6 @@ class Samples(NamedTuple):
 _TRACES = {"sample": 0}  # incremented at trace time; lets tests prove there is no recompilation
 
 
-@eqx.filter_jit
 def _sample_rows(
     model: JointModel,
     schedule: AbstractSchedule,
@@ -38,8 +38,8 @@ def _sample_rows(
     per_row: int,
     squeeze: bool,
 ) -> Samples:
-    """Everything after validation, in one compiled call: keys, reverse process, selection,
-    and the split into data and weights in user units."""
+    """Everything after validation: keys, reverse process, selection, and the split into
+    data and weights in user units. Traced inside one compiled program."""
     _TRACES["sample"] += 1
     total, n_cand = model.total_dim, guidance.num_candidates
     batched = cond is not None and cond.ndim == 2
@@ -65,6 +65,9 @@ def _sample_rows(
         z = run_row(cond, keys[0])
     d = model.data_dim
     return Samples(z[..., :d], model.units.to_user(z[..., d:]))
+
+
+_sample_program = filter_jit_with_options(_sample_rows)
 
 
 def sample(
@@ -101,7 +104,7 @@ def sample(
     **Returns:** [`Samples`][selfguide.Samples] `(x, w)`, `w` in the user's weight units.
     """
     args = _prepare(model, schedule, num, cond, guidance, sampler, "sample")
-    return _sample_rows(*args[:5], key, *args[5:])
+    return _sample_program(*args[:5], key, *args[5:])
 
 
 def _prepare(model, schedule, num, cond, guidance, sampler, caller: str) -> tuple:

@@ -9,6 +9,7 @@ import optax
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from .._custom_types import PRNGKey
+from .._jit_options import JIT_OPTIONS
 
 
 class Classifier(eqx.Module):
@@ -72,7 +73,7 @@ class ClassScore(eqx.Module):
         return jax.nn.log_softmax(self.classifier.logits(x))[self.y]
 
 
-@eqx.filter_jit
+@eqx.filter_jit(**JIT_OPTIONS)
 def _train_steps(classifier, opt_state, x, labels, key, optimizer, batch_size, steps):
     params, static = eqx.partition(classifier, eqx.is_inexact_array)
 
@@ -178,7 +179,8 @@ def train_classifier(
 
 def predict_proba(classifier: Classifier, x: Float[ArrayLike, "n d"]) -> Float[np.ndarray, "n K"]:
     """`p(· | x)` for a batch, as a NumPy array `(n, K)`."""
-    return np.asarray(jax.jit(jax.vmap(classifier))(jnp.asarray(x, dtype=jnp.float32)))
+    probabilities = jax.jit(jax.vmap(classifier), **JIT_OPTIONS)
+    return np.asarray(probabilities(jnp.asarray(x, dtype=jnp.float32)))
 
 
 def class_weights(
