@@ -29,7 +29,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
 from selfguide import CheckpointError
 from selfguide._checkpoint import read_header, restore_segment, tree_fingerprint, write_checkpoint
-from selfguide._jit_options import JIT_OPTIONS, filter_jit_with_options
+from selfguide._jit_options import JIT_OPTIONS
 
 from .data import Transitions
 
@@ -374,6 +374,6 @@ def advantages(
     return np.concatenate(out)
 
 
-@filter_jit_with_options
+@eqx.filter_jit(**JIT_OPTIONS)  # only called from `advantages`, which returns NumPy
 def _batch_advantage(values: Values, s, a):
     return jax.vmap(values.advantage)(s, a)
