@@ -179,8 +179,12 @@ def train_classifier(
 
 def predict_proba(classifier: Classifier, x: Float[ArrayLike, "n d"]) -> Float[np.ndarray, "n K"]:
     """`p(· | x)` for a batch, as a NumPy array `(n, K)`."""
-    probabilities = jax.jit(jax.vmap(classifier), **JIT_OPTIONS)
-    return np.asarray(probabilities(jnp.asarray(x, dtype=jnp.float32)))
+    return np.asarray(_batch_probabilities(classifier, jnp.asarray(x, dtype=jnp.float32)))
+
+
+@eqx.filter_jit(**JIT_OPTIONS)  # compiled once per shape, not once per call
+def _batch_probabilities(classifier: Classifier, x: Float[Array, "n d"]) -> Float[Array, "n K"]:
+    return jax.vmap(classifier)(x)
 
 
 def class_weights(
