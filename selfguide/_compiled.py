@@ -8,7 +8,7 @@ from jaxtyping import ArrayLike, Float
 
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance
-from ._jit_options import JIT_OPTIONS
+from ._jit_options import jit_options
 from ._sample import Samples, _prepare, _sample_rows, as_float32
 from ._sampler._base import AbstractSampler
 from ._schedule import AbstractSchedule
@@ -41,8 +41,8 @@ class CompiledSample:
 
         self._dynamic, self._guidance_dynamic = dynamic, guidance_dynamic
         self.cond_shape = None if cond_arr is None else cond_arr.shape
-        lowered = jax.jit(run, **JIT_OPTIONS).lower(dynamic, guidance_dynamic, cond_arr, jr.key(0))
-        self._compiled = lowered.compile()
+        program = jax.jit(run, **jit_options())
+        self._compiled = program.lower(dynamic, guidance_dynamic, cond_arr, jr.key(0)).compile()
 
     def __call__(
         self,

@@ -1,4 +1,4 @@
-"""Compiler options shared by the library's compiled programs."""
+"""Compiler options for the library's compiled programs, used only where they apply."""
 
 import functools
 import inspect
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 
 try:
     from jax._src.core import trace_state_clean as _trace_state_clean
@@ -20,35 +21,62 @@ except ImportError:  # a JAX without it: treat every call as nested
 # AVX-512, 512-bit vectors run them faster: 0.36 against 0.49 ms for one element-wise
 # expression over a 1024 × 1024 array, a 2-3% shorter training step and a 2-6% shorter
 # guided sampling call (`docs/performance.md`). A CPU without AVX-512 keeps its widest
-# vectors, and other backends ignore the option.
-_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": "512"}
+# vectors.
+CPU_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": "512"}
 
 
-def _jit_options() -> dict:
+@functools.cache
+def jit_options() -> dict:
+    """Keyword arguments for the `jit` of a top-level program: the CPU options above where
+    the default backend is a CPU and this JAX and XLA accept them (tried once, on a trivial
+    program), otherwise none."""
     if "compiler_options" not in inspect.signature(jax.jit).parameters:
-        return {}  # a JAX that cannot take per-program options: its defaults
-    return {"compiler_options": dict(_COMPILER_OPTIONS)}
-
-
-JIT_OPTIONS = _jit_options()
-"""Keyword arguments for `jax.jit` and `eqx.filter_jit` of the library's compiled programs.
-Only for programs that are called from Python alone (training chunks): a program compiled
-with options cannot run inside another program's trace."""
+        return {}
+    if jax.default_backend() != "cpu":
+        return {}
+    options = {"compiler_options": dict(CPU_COMPILER_OPTIONS)}
+    try:
+        jax.jit(lambda x: -x, **options).lower(jnp.zeros(())).compile()
+    except Exception:  # an XLA that renamed or removed an option: its defaults
+        return {}
+    return options
 
 
 def at_top_level() -> bool:
-    """Whether the options can be used here: outside any JAX transformation."""
-    return bool(JIT_OPTIONS) and _trace_state_clean()
+    """Whether a program called here may carry compiler options: outside any JAX
+    transformation (options on a program inside another program's trace are an error)."""
+    return _trace_state_clean()
 
 
-def filter_jit_with_options(fn: Callable) -> Callable:
-    """`eqx.filter_jit(fn)`, compiled with the library's options when called from Python
-    and without them inside another program's trace (a user's `jit`, `vmap`, `scan`)."""
-    with_options = eqx.filter_jit(fn, **JIT_OPTIONS)
-    plain = eqx.filter_jit(fn)
+class _Program:
+    """`eqx.filter_jit(fn, **jit_kwargs)`, plus the library's compiler options when called
+    from Python (and they apply); `lower` follows the same choice."""
 
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        return (with_options if at_top_level() else plain)(*args, **kwargs)
+    def __init__(self, fn: Callable, **jit_kwargs):
+        functools.update_wrapper(self, fn)
+        self._fn, self._jit_kwargs = fn, jit_kwargs
+        self._plain = eqx.filter_jit(fn, **jit_kwargs)
+        self._with_options = None
 
-    return call
+    def program(self):
+        """The compiled program a call from here uses."""
+        if not at_top_level() or not jit_options():
+            return self._plain
+        if self._with_options is None:
+            self._with_options = eqx.filter_jit(self._fn, **self._jit_kwargs, **jit_options())
+        return self._with_options
+
+    def __call__(self, *args, **kwargs):
+        return self.program()(*args, **kwargs)
+
+    def lower(self, *args, **kwargs):
+        return self.program().lower(*args, **kwargs)
+
+
+def compiled(fn: Callable | None = None, **jit_kwargs):
+    """Decorator: `fn` compiled like `eqx.filter_jit(fn, **jit_kwargs)`, with the library's
+    compiler options when called from Python and without them inside a user's `jit`,
+    `vmap` or `scan`."""
+    if fn is None:
+        return functools.partial(compiled, **jit_kwargs)
+    return _Program(fn, **jit_kwargs)

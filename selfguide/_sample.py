@@ -11,7 +11,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance, NoGuidance
-from ._jit_options import filter_jit_with_options
+from ._jit_options import compiled
 from ._joint import JointModel, as_joint_model
 from ._sampler._base import AbstractSampler
 from ._sampler._ddpm import DDPMSampler
@@ -67,7 +67,7 @@ def _sample_rows(
     return Samples(z[..., :d], model.units.to_user(z[..., d:]))
 
 
-_sample_program = filter_jit_with_options(_sample_rows)
+_sample_program = compiled(_sample_rows)
 
 
 def sample(

@@ -23,7 +23,7 @@ from ._checkpoint import (
     write_checkpoint,
 )
 from ._custom_types import PRNGKey
-from ._jit_options import JIT_OPTIONS
+from ._jit_options import compiled
 from ._joint import JointModel, check_weight_output
 from ._loss import diffusion_loss
 from ._nn._config import network_config
@@ -89,7 +89,7 @@ def ema_update(ema, network, step: Int[Array, ""], decay: float):
     )
 
 
-@eqx.filter_jit(donate="all-except-first", **JIT_OPTIONS)
+@compiled(donate="all-except-first")
 def _run_chunk(
     data: tuple[Float[Array, "N D"], Float[Array, "N c"] | None, Float[Array, " D"], PRNGKey],
     state: TrainState,

@@ -25,7 +25,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 import selfguide as sg
-from selfguide._jit_options import filter_jit_with_options
+from selfguide._jit_options import compiled
 
 from ._values import Values
 from .data import Transitions
@@ -278,7 +278,7 @@ def act(
                 jnp.asarray(temperature, jnp.float32), key, method, n)
 
 
-@filter_jit_with_options
+@compiled
 def _act(policy: Policy, obs, scale, temperature, key, method: str, num_candidates: int):
     _TRACES["act"] += 1
     sampler = sg.DDPMSampler(
@@ -312,6 +312,6 @@ def q_values(policy: Policy, observations, actions) -> Float[Array, " B"]:
     return _batch_q(policy.values, jnp.asarray(observations), jnp.asarray(actions))
 
 
-@filter_jit_with_options
+@compiled
 def _batch_q(values: Values, s, a):
     return jax.vmap(values.q)(s, a)

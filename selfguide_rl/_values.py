@@ -29,7 +29,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
 from selfguide import CheckpointError
 from selfguide._checkpoint import read_header, restore_segment, tree_fingerprint, write_checkpoint
-from selfguide._jit_options import JIT_OPTIONS
+from selfguide._jit_options import compiled
 
 from .data import Transitions
 
@@ -193,7 +193,7 @@ def _init_state(obs_dim, act_dim, config: ValueConfig, optimizer, key) -> ValueS
     )
 
 
-@eqx.filter_jit(**JIT_OPTIONS)
+@compiled
 def _run_chunk(batch_data, state: ValueState, static, num_steps: int):
     s_all, a_all, r_all, s2_all, done_all, key = batch_data
     config, optimizer = static
@@ -374,6 +374,6 @@ def advantages(
     return np.concatenate(out)
 
 
-@eqx.filter_jit(**JIT_OPTIONS)  # only called from `advantages`, which returns NumPy
+@compiled  # only called from `advantages`, which returns NumPy
 def _batch_advantage(values: Values, s, a):
     return jax.vmap(values.advantage)(s, a)

@@ -9,7 +9,7 @@ import optax
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from .._custom_types import PRNGKey
-from .._jit_options import JIT_OPTIONS
+from .._jit_options import compiled
 
 
 class Classifier(eqx.Module):
@@ -73,7 +73,7 @@ class ClassScore(eqx.Module):
         return jax.nn.log_softmax(self.classifier.logits(x))[self.y]
 
 
-@eqx.filter_jit(**JIT_OPTIONS)
+@compiled
 def _train_steps(classifier, opt_state, x, labels, key, optimizer, batch_size, steps):
     params, static = eqx.partition(classifier, eqx.is_inexact_array)
 
@@ -182,7 +182,7 @@ def predict_proba(classifier: Classifier, x: Float[ArrayLike, "n d"]) -> Float[n
     return np.asarray(_batch_probabilities(classifier, jnp.asarray(x, dtype=jnp.float32)))
 
 
-@eqx.filter_jit(**JIT_OPTIONS)  # compiled once per shape, not once per call
+@compiled  # compiled once per shape, not once per call
 def _batch_probabilities(classifier: Classifier, x: Float[Array, "n d"]) -> Float[Array, "n K"]:
     return jax.vmap(classifier)(x)
 

@@ -22,7 +22,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._custom_types import PRNGKey
 from .._guidance import AbstractGuidance, _as_float_array
-from .._jit_options import JIT_OPTIONS
+from .._jit_options import compiled
 from .._nn._time_embedding import FourierTimeEmbedding
 from .._schedule import AbstractSchedule
 
@@ -93,7 +93,7 @@ def cep_loss(
     return -jnp.mean(jnp.sum(labels * jax.nn.log_softmax(f, axis=-1), axis=-1))
 
 
-@eqx.filter_jit(donate="all-except-first", **JIT_OPTIONS)
+@compiled(donate="all-except-first")
 def _cep_chunk(data, carry, static, num_steps):
     x, e, key = data
     net, opt_state, step = carry
