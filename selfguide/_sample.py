@@ -13,6 +13,7 @@ from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance, NoGuidance
 from ._jit_options import compiled
 from ._joint import JointModel, as_joint_model
+from ._nn._rows_major import sampling_layers
 from ._sampler._base import AbstractSampler
 from ._sampler._ddpm import DDPMSampler
 from ._schedule import AbstractSchedule
@@ -45,6 +46,9 @@ def _sample_rows(
     batched = cond is not None and cond.ndim == 2
     rows = cond.shape[0] if batched else 1
     keys = jr.split(key, (rows, per_row))
+    network = sampling_layers(model.network, rows * per_row * n_cand)
+    if network is not model.network:
+        model = eqx.tree_at(lambda m: m.network, model, network)
 
     def one(cond_row, key):
         init_key, run_key, select_key = jr.split(key, 3)

@@ -4,7 +4,9 @@ In a training step each `eqx.nn.Linear` is applied to one example under `vmap`, 
 weight gradient `Gᵀ X` contracts the batch dimension. XLA on CPU computes that contraction
 from transposed operands, up to 1.45× slower than an ordinary product of the same size
 (`docs/performance.md`). `BatchedGradLinear` gives such a layer a batch-level backward
-pass that first materialises the transpose, then multiplies.
+pass that first materialises the transpose, then multiplies. Below `MIN_BATCH` rows, and
+for the final ε layer, it runs rows-major from `MIN_ROWS` rows (`_rows_major.py`) with
+autodiff's backward pass, and as `W x` per example below that.
 Outputs and gradients are the same up to summation order.
 """
 
@@ -12,6 +14,8 @@ import equinox as eqx
 import jax
 from jax.custom_batching import custom_vmap
 from jaxtyping import Array, Float
+
+from ._rows_major import MIN_ROWS, rows_major_affine
 
 # Below this batch the training step measured no faster: the transposes cost what the
 # products gain.
@@ -62,16 +66,13 @@ def _per_example_affine(weight, bias, x):
 def _per_example_affine_vmap(axis_size, in_batched, weight, bias, x):
     weight_batched, bias_batched, x_batched = in_batched
     bias_batched = bias_batched if bias is not None else False
-    if (
-        weight_batched
-        or bias_batched
-        or not x_batched
-        or axis_size < MIN_BATCH
-        or weight.shape[0] < MIN_OUT_FEATURES
-    ):
-        axes = tuple(0 if b else None for b in (weight_batched, bias_batched, x_batched))
-        return jax.vmap(_affine, in_axes=axes, axis_size=axis_size)(weight, bias, x), True
-    return _batched_affine(weight, bias, x), True
+    rows_only = x_batched and not weight_batched and not bias_batched
+    if rows_only and axis_size >= MIN_BATCH and weight.shape[0] >= MIN_OUT_FEATURES:
+        return _batched_affine(weight, bias, x), True
+    if rows_only and axis_size >= MIN_ROWS:  # autodiff's backward, on a rows-major product
+        return rows_major_affine(weight, bias, x), True
+    axes = tuple(0 if b else None for b in (weight_batched, bias_batched, x_batched))
+    return jax.vmap(_affine, in_axes=axes, axis_size=axis_size)(weight, bias, x), True
 
 
 class BatchedGradLinear(eqx.Module):

@@ -34,6 +34,9 @@ class MLPDenoiser(TimeSplitDenoiser):
     # Every layer is applied to one example under the loss's `vmap`: the loss may swap in
     # layers with faster backward passes (`_training_layers.py`).
     layers_per_example: ClassVar[bool] = True
+    # The dense layers applied to every row (not the input layer or the time path): the
+    # samplers may write them rows-major for large batches (`_rows_major.py`).
+    row_layers: ClassVar[tuple[str, ...]] = ("layers", "weight_head", "out")
     data_dim: int = eqx.field(static=True)
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)

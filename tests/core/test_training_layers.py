@@ -17,15 +17,20 @@ BATCH = _batched_linear.MIN_BATCH  # the smallest batch that takes the batch-lev
 
 
 @pytest.mark.parametrize(
+    "batch",
+    # Below the batch-level path: rows-major with autodiff's backward, and per example.
+    [BATCH, _batched_linear.MIN_ROWS, _batched_linear.MIN_ROWS - 1],
+)
+@pytest.mark.parametrize(
     ("in_features", "out_features", "use_bias"),
     [(8, 32, True), (48, 16, True), (24, 24, False), (16, 4, True)],  # the last stays plain
 )
-def test_layer_gradients_equal_per_example_gradients(in_features, out_features, use_bias):
+def test_layer_gradients_equal_per_example_gradients(in_features, out_features, use_bias, batch):
     layer = eqx.nn.Linear(in_features, out_features, use_bias=use_bias, key=jr.key(0))
     fast = training_layers(layer)
     assert isinstance(fast, BatchedGradLinear)
-    x = jr.normal(jr.key(1), (BATCH, in_features))
-    target = jr.normal(jr.key(2), (BATCH, out_features))
+    x = jr.normal(jr.key(1), (batch, in_features))
+    target = jr.normal(jr.key(2), (batch, out_features))
 
     def loss(m, x):
         return jnp.mean((jnp.tanh(jax.vmap(m)(x)) - target) ** 2)
