@@ -32,8 +32,7 @@ def _materialise(x: Array) -> Array:
 
 @jax.custom_vjp
 def _batched_affine(weight, bias, x):
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    return rows_major_affine(weight, bias, x)
 
 
 def _batched_affine_fwd(weight, bias, x):
