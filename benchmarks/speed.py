@@ -39,6 +39,10 @@ import selfguide as sg
 from selfguide import _train
 
 STATE_DIM, ACTION_DIM = 17, 6
+# Training rows are the best of this many chunks: a slow phase of a shared machine can last
+# several seconds, as long as 3 chunks; the yardstick is the best of 16 measurements.
+TRAINING_REPEATS = 5
+GEMM_REPEATS = 3  # the matrix products alone
 
 
 def _time_interleaved(fns: dict, *, rounds: int, min_seconds: float = 0.0) -> dict:
@@ -164,9 +168,7 @@ def bench_training(
         holder["state"], losses = _train._run_chunk(bundle, holder["state"], static, steps)
         losses.block_until_ready()
 
-    # Best of 5 chunks: a slow phase of a shared machine can last several seconds, as long
-    # as 3 chunks; the yardstick is the best of 16 measurements spread through the run.
-    first, t = _time(chunk, repeats=5)
+    first, t = _time(chunk, repeats=TRAINING_REPEATS)
     rate = max(rate, measure_rate())  # the yardstick right after, under the same conditions
     flops = train_step_flops(net, batch, schedule.num_steps)
     lowered = _train._run_chunk.lower(bundle, holder["state"], static, 1)
@@ -235,7 +237,7 @@ def bench_gemms(batch: int, steps: int, rate: float, measure_rate, num_steps: in
 
         return jax.lax.scan(step, jnp.zeros(()), None, length=steps)[0]
 
-    first, t = _time(lambda: run(xs, ws, dys).block_until_ready(), repeats=3)
+    first, t = _time(lambda: run(xs, ws, dys).block_until_ready(), repeats=GEMM_REPEATS)
     rate = max(rate, measure_rate())
     flops = sum(
         2 * n * i * o * (3 if dx else 2) for n, (i, o, dx, _) in zip(rows, products, strict=True)
@@ -438,8 +440,9 @@ def _markdown(result: dict) -> str:
         "## Training (LN-ResNet 256 × 3 blocks × 4, state 17, action 6, 1 weight channel, "
         f"{result['params']:,} parameters)",
         "",
-        f"Each row: the best of 5 chunks of {result['training'][0]['steps_per_chunk']} steps "
-        "(one compiled call each), after a first call that compiles.",
+        f"Each row: the best of {TRAINING_REPEATS} chunks of "
+        f"{result['training'][0]['steps_per_chunk']} steps (one compiled call each; "
+        f"{GEMM_REPEATS} for the matrix products alone), after a first call that compiles.",
         "",
         "| network | batch | steps/s | examples/s | GFLOP/step (dense) | XLA GFLOP/step "
         "| achieved GFLOP/s | fraction of matmul rate | floor steps/s | compile s |",
