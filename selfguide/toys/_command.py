@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .._cli import command
 from ._datasets import DATASETS
-from ._report import cost_table, markdown_table, plot_grid, write_csv
+from ._report import cost_table, markdown_table, plot_grid, table_legend, write_csv
 from ._run import METHODS, QUICK, Budget, GridResult, check_request, run_grid
 
 
@@ -109,16 +109,19 @@ def budget_from(args: argparse.Namespace) -> Budget:
     return dataclasses.replace(budget, **{**budget_overrides(args.budget), **changes})
 
 
+def metrics_text(result: GridResult) -> str:
+    """The metrics table and its legend, as printed and as written to `metrics.md`."""
+    return f"{markdown_table(result)}\n\n{table_legend(result)}"
+
+
 def write_outputs(result: GridResult, out: Path) -> dict[str, Path]:
     """`grid.png`, `metrics.csv` and `metrics.md` in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     md = out / "metrics.md"
     md.write_text(
         f"# selfguide toy\n\nwall time {result.seconds:.0f} s; budget: "
-        f"{dataclasses.asdict(result.budget)}\n\n"
-        "Each cell: mean ± std over seeds; the *noise floor* row is the same metric between "
-        "two exact draws of the same sizes; ✓ = within 2× the floor.\n\n"
-        f"{markdown_table(result)}\n\n## Training cost\n\n{cost_table(result)}\n"
+        f"{dataclasses.asdict(result.budget)}\n\n{metrics_text(result)}\n\n"
+        f"## Training cost\n\n{cost_table(result)}\n"
     )
     return {
         "png": plot_grid(result, out / "grid.png"),
@@ -159,7 +162,7 @@ def run_toy(args: argparse.Namespace) -> GridResult:
         progress=not args.no_progress,
     )
     paths = write_outputs(result, args.out)
-    print("\n" + markdown_table(result) + "\n\n" + cost_table(result))
+    print(f"\n{metrics_text(result)}\n\n{cost_table(result)}")
     print(
         f"\nwall time {result.seconds:.0f} s; figure: {paths['png']}; tables: {paths['md']}, "
         f"{paths['csv']}"

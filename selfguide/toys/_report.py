@@ -67,10 +67,45 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
 
 
+NEGATIVE_FLOOR_MARK = "†"
+
+DATASET_NOTES = {
+    "moons": (
+        "moons: mode_tv and energy_w1 nearly coincide because the energy is the arc label "
+        "(0 outer, 1 inner). With p̂ the sample's inner fraction, energy_w1 = |p̂ − r̂| against "
+        "the reference draw's inner fraction r̂ (Wasserstein-1 between two distributions on "
+        "{0, 1}) and mode_tv = |p̂ − π_β| against the exact inner mass π_β (total variation "
+        "over two modes), so they differ by at most the reference's own error |r̂ − π_β|: "
+        "about the floor, and tiny at large β (π_β = 0.99995 at β = 10)."
+    ),
+}
+"""Notes printed under the table when a toy is in it, by toy name."""
+
+
+def _seed_counts(result: GridResult) -> dict[tuple[str, float, str], int]:
+    """The number of sampling seeds behind each (dataset, β, method) cell."""
+    seeds = defaultdict(set)
+    for r in result.rows:
+        seeds[(r["dataset"], r["beta"], r["method"])].add(r["seed"])
+    return {key: len(s) for key, s in seeds.items()}
+
+
+def _floor_cell(floor: float, floor_std: float) -> str:
+    shown = f"0{NEGATIVE_FLOOR_MARK}" if floor < 0 else _fmt(floor)
+    return f"*{shown} ± {_fmt(floor_std)}*"
+
+
+def _method_cell(mean: float, std: float, num_seeds: int, passes: bool) -> str:
+    spread = f" ± {_fmt(std)}" if num_seeds > 1 else ""
+    return f"{_fmt(mean)}{spread}{' ✓' if passes else ''}"
+
+
 def markdown_table(result: GridResult) -> str:
-    """A Markdown table: each metric as `mean ± std` over seeds, its floor beneath it in
-    brackets, ✓ where the mean is within 2× the floor."""
+    """A Markdown table: each metric's mean over seeds (`mean ± std` for two or more), the
+    noise floor above each dataset and β (a negative one shown as `0†`), ✓ where the mean is
+    within 2× the floor. `table_legend` explains it."""
     summary = summarise(result)
+    counts = _seed_counts(result)
     metrics = [m for m in METRIC_ORDER if any(m in v for v in summary.values())]
     head = "| dataset | β | method | " + " | ".join(metrics) + " |"
     lines = [head, "|" + "---|" * (3 + len(metrics))]
@@ -78,26 +113,66 @@ def markdown_table(result: GridResult) -> str:
     for (dataset, beta, method), values in summary.items():
         if (dataset, beta) not in seen_floor:
             seen_floor.add((dataset, beta))
-            cells = []
-            for m in metrics:
-                if m in values:
-                    _, _, fl, fs, _ = values[m]
-                    cells.append(f"*{_fmt(fl)} ± {_fmt(fs)}*")
-                else:
-                    cells.append("–")
+            cells = [_floor_cell(*values[m][2:4]) if m in values else "–" for m in metrics]
             lines.append(f"| {dataset} | {beta:g} | *noise floor* | " + " | ".join(cells) + " |")
+        num_seeds = counts[(dataset, beta, method)]
         cells = []
         for m in metrics:
             if m not in values:
                 cells.append("–")
                 continue
             mean, std, _, _, ok = values[m]
-            cells.append(f"{_fmt(mean)} ± {_fmt(std)}{' ✓' if ok else ''}")
+            cells.append(_method_cell(mean, std, num_seeds, ok))
         label = METHOD_LABELS.get(method, method)
         if method == "resample":
             label += f" N={result.budget.resample_n}"
         lines.append(f"| {dataset} | {beta:g} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _seeds_note(num_seeds: int) -> str:
+    if num_seeds == 1:
+        return "Each cell: 1 seed of the sampler, so no ± (`--seeds N`: mean ± std over N seeds)."
+    return f"Each cell: mean ± std over {num_seeds} seeds of the sampler."
+
+
+FLOOR_NOTE = (
+    "*noise floor*: the same metric between two independent exact draws of the target, each "
+    "of the sample's size (mean ± std over several such pairs): what a perfect sampler would "
+    "typically score."
+)
+CHECK_NOTE = (
+    "✓: the mean is at most 2 × max(floor, floor std), i.e. within twice what exact sampling "
+    "scores; the std stands in where the floor is near or below 0 (MMD²)."
+)
+
+
+def _negative_floor_note(metrics: list[str]) -> str:
+    return (
+        f"{NEGATIVE_FLOOR_MARK} shown as 0: the floor's unbiased estimate ({', '.join(metrics)}) "
+        "came out below 0, so the floor is indistinguishable from 0 (metrics.csv keeps the raw "
+        "value)."
+    )
+
+
+def _metrics_with_negative_floor(summary: dict) -> list[str]:
+    """The metrics whose floor (as `markdown_table` shows it) is below 0 somewhere."""
+    negative = {name for values in summary.values() for name, v in values.items() if v[2] < 0}
+    return [m for m in METRIC_ORDER if m in negative]
+
+
+def table_legend(result: GridResult) -> str:
+    """The notes under `markdown_table`, as a Markdown list: the seeds behind a cell, the
+    noise floor, ✓, and (when the table has them) negative floors and the notes of its toys
+    in `DATASET_NOTES`."""
+    num_seeds = max(_seed_counts(result).values(), default=1)
+    notes = [_seeds_note(num_seeds), FLOOR_NOTE, CHECK_NOTE]
+    negative = _metrics_with_negative_floor(summarise(result))
+    if negative:
+        notes.append(_negative_floor_note(negative))
+    datasets = dict.fromkeys(r["dataset"] for r in result.rows)
+    notes += [DATASET_NOTES[d] for d in datasets if d in DATASET_NOTES]
+    return "\n".join(f"- {note}" for note in notes)
 
 
 def cost_table(result: GridResult) -> str:

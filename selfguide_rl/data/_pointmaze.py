@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._minari import check_dataset_id, minari_root
+from ._tasks import import_gymnasium_robotics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,7 +218,8 @@ def make_eval_env(task: str | PointMazeTask) -> Any:
     goal in `eval_goal_cell`, random start, `max_episode_steps` steps, goal kept when
     reached)."""
     import gymnasium as gym
-    import gymnasium_robotics  # noqa: F401  (registers the PointMaze environments)
+
+    import_gymnasium_robotics()  # registers the PointMaze environments
     from gymnasium_robotics.envs.maze import maps
 
     task = _task("make_eval_env", task)
@@ -302,8 +304,9 @@ def collect_pointmaze(
     dataset_id = check_dataset_id(caller, dataset_id or f"selfguide/{task.name}-v0")
 
     import gymnasium as gym
-    import gymnasium_robotics  # noqa: F401  (registers the PointMaze environments)
     import minari
+
+    import_gymnasium_robotics()  # registers the PointMaze environments
 
     start_all = time.perf_counter()
     with _minari_root(root):

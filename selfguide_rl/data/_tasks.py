@@ -5,8 +5,13 @@ The D4RL reference scores below are the `REF_MIN_SCORE` / `REF_MAX_SCORE` values
 policy in the original environments.
 """
 
+import contextlib
 import dataclasses
+import functools
+import io
 import re
+import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -75,7 +80,7 @@ class TaskInfo:
         """
         import gymnasium as gym
 
-        _register_robotics_envs()
+        import_gymnasium_robotics()
         if self.env_spec_json is not None:
             env = gym.make(gym.envs.registration.EnvSpec.from_json(self.env_spec_json), **kwargs)
         elif self.env_id is not None:
@@ -91,6 +96,8 @@ class TaskInfo:
                 f"'{self.dataset_id}'. {self.note or ''}".rstrip()
             )
         check_env_spaces(self, env)
+        if env.spec is not None:
+            _warn_if_robotics_notice_concerns(env.spec.id)
         return env
 
 
@@ -120,11 +127,69 @@ def check_env_spaces(task: TaskInfo, env: Any) -> None:
         )
 
 
-def _register_robotics_envs() -> None:
+# gymnasium-robotics 1.2.1-1.4.2 print (not warn) a notice to stderr on every import:
+# "AdroitHandRelocateDense-v1, AdroitHandHammerDense-v1, AdroitHandDoorDense-v1 environment's
+# reward functions were updated in v1.2.1 ...". It concerns only those Adroit tasks (registered
+# as `AdroitHand<Task>-v1`, dense reward being the default), so the import holds it back and
+# `TaskInfo.make_env` repeats it as a warning when it builds one of them.
+_ROBOTICS_NOTICE = re.compile(r"^AdroitHand\w+-v\d+(, AdroitHand\w+-v\d+)* environment's rew")
+_ADROIT_ENV = re.compile(r"AdroitHand(?P<task>[A-Za-z]+?)(?P<sparse>Sparse)?-v(?P<version>\d+)")
+
+
+def import_gymnasium_robotics() -> bool:
+    """Import gymnasium-robotics, which registers PointMaze, AntMaze, Adroit, ... with
+    Gymnasium, holding back its import-time notice about Adroit rewards (it does not concern
+    the other environments; [`TaskInfo.make_env`][selfguide_rl.TaskInfo.make_env] repeats it
+    for the Adroit environments it names). Anything else it prints passes through.
+
+    **Returns:**
+
+    Whether gymnasium-robotics is installed.
+    """
+    return _quiet_robotics_import()[0]
+
+
+@functools.cache
+def _quiet_robotics_import() -> tuple[bool, str | None]:
+    """`(installed, the held-back notice or None)`; the import runs once per process."""
+    printed = io.StringIO()
+    installed = True
     try:
-        import gymnasium_robotics  # noqa: F401  (registers PointMaze, AntMaze, Adroit, ...)
+        with contextlib.redirect_stderr(printed):
+            import gymnasium_robotics  # noqa: F401
     except ImportError:
-        pass
+        installed = False
+    finally:
+        notice, others = _split_robotics_notice(printed.getvalue())
+        sys.stderr.write(others)
+    return installed, notice
+
+
+def _split_robotics_notice(text: str) -> tuple[str | None, str]:
+    """`(the Adroit notice or None, every other line)` of what the import printed."""
+    notice, others = None, []
+    for line in text.splitlines(keepends=True):
+        if _ROBOTICS_NOTICE.match(line):
+            notice = line.strip()
+        else:
+            others.append(line)
+    return notice, "".join(others)
+
+
+def _warn_if_robotics_notice_concerns(env_id: str) -> None:
+    """Repeat the held-back notice as a warning if it names the environment `env_id`."""
+    notice = _quiet_robotics_import()[1]
+    match = _ADROIT_ENV.fullmatch(env_id)
+    if notice is None or match is None or match["sparse"]:
+        return
+    named = f"AdroitHand{match['task']}Dense-v{match['version']}"
+    if re.search(rf"\b{named}\b", notice):
+        warnings.warn(
+            f"TaskInfo.make_env: gymnasium-robotics' notice on '{env_id}' (the dense-reward "
+            f"task it calls {named}): {notice}",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def normalized_score(returns: Float[ArrayLike, "*batch"], task: TaskInfo) -> Float[Array, "*batch"]:

@@ -56,14 +56,17 @@ def test_negative_beta(tmp_path):
 def test_beta_outside_trained_range_warns(tmp_path, monkeypatch):
     import selfguide.toys._command as command
 
+    class Stop(Exception):
+        pass
+
     def stop(*args, **kwargs):  # the warning comes before any training; stop there
-        raise KeyboardInterrupt
+        raise Stop
 
     monkeypatch.setattr(command, "write_outputs", stop)
     monkeypatch.setattr("selfguide.toys._run.train_swg", stop)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(Stop):
             main(_args(tmp_path, "--datasets", "moons", "--betas", "30"))
     messages = [str(w.message) for w in caught if issubclass(w.category, BetaRangeWarning)]
     assert any("beta=30.0 is outside the trained range [0.0, 24.0]" in m for m in messages)
