@@ -12,9 +12,11 @@ from ._checkpoint import CheckpointError as CheckpointError
 from ._compiled import CompiledSample as CompiledSample
 from ._compiled import compile_sample as compile_sample
 from ._guidance import AbstractGuidance as AbstractGuidance
+from ._guidance import GuidanceWarning as GuidanceWarning
 from ._guidance import NoGuidance as NoGuidance
 from ._guidance import Resampling as Resampling
 from ._guidance import SelfWeightedGuidance as SelfWeightedGuidance
+from ._interrupt import TrainingInterrupted as TrainingInterrupted
 from ._joint import JointModel as JointModel
 from ._loss import diffusion_loss as diffusion_loss
 from ._metrics import NoiseFloor as NoiseFloor

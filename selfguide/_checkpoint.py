@@ -136,3 +136,22 @@ def tree_fingerprint(tree) -> str:
         for x in jax.tree.leaves(tree)
     ]
     return hashlib.sha256(_serialise(leaves)).hexdigest()[:16]
+
+
+def differences(saved: Any, now: Any, prefix: str = "") -> list[str]:
+    """The fields where two JSON-like settings differ, as `path: saved → now` lines.
+
+    Nested dicts are compared key by key (paths joined with dots), so a mismatch names the
+    leaf that differs, not the whole configuration."""
+    if isinstance(saved, dict) and isinstance(now, dict):
+        lines = []
+        for key in sorted(set(saved) | set(now), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in saved:
+                lines.append(f"{name}: (absent) → {now[key]!r}")
+            elif key not in now:
+                lines.append(f"{name}: {saved[key]!r} → (absent)")
+            else:
+                lines.extend(differences(saved[key], now[key], name))
+        return lines
+    return [] if saved == now else [f"{prefix or 'value'}: {saved!r} → {now!r}"]

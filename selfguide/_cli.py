@@ -1,6 +1,7 @@
 """The `selfguide` command: `selfguide demo`, and one subcommand per registered task."""
 
 import argparse
+import sys
 from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace], int | None]
@@ -31,8 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, add_arguments, _) in COMMANDS.items():
         add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
-    return int(COMMANDS[args.command][2](args) or 0)
+    try:
+        return int(COMMANDS[args.command][2](args) or 0)
+    except KeyboardInterrupt as error:
+        from ._interrupt import interrupted_message
+
+        call = f"selfguide {args.command}"
+        print(interrupted_message(call, error, ["selfguide", *argv]), file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

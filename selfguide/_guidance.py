@@ -10,17 +10,20 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from ._checks import float_array, warn_caller
 from ._custom_types import PRNGKey
 from ._joint import JointModel
 from ._schedule import AbstractSchedule
 
+EPS_SAFE_CLIP_MIN = 0.03
+"""The smallest `clip_min` that kept every guided sample of a noise-predicting weight output
+in range on the README's example (2,000 steps, weights rescaled to `(0, 1]`): with the
+default `1e-4`, 6.4% of samples landed beyond |x| = 8 (as far as 2,791); with `0.03`, none
+(`benchmarks/results/weight_output.md`)."""
 
-def _as_float_array(name: str, value, *, nonnegative: bool) -> Array:
-    arr = jnp.asarray(value, dtype=jnp.float32)
-    if nonnegative and not isinstance(arr, jax.core.Tracer):
-        if np.any(np.asarray(arr) < 0):
-            raise ValueError(f"{name} must be >= 0, got {np.asarray(arr)}.")
-    return arr
+
+class GuidanceWarning(UserWarning):
+    """Guidance settings that are likely to give wrong samples with this model."""
 
 
 class AbstractGuidance(eqx.Module):
@@ -141,18 +144,19 @@ class SelfWeightedGuidance(AbstractGuidance):
         clip_min: float | Float[ArrayLike, ""] = 1e-4,
         clip_max: float | Float[ArrayLike, ""] | None = None,
     ):
-        self.scale = _as_float_array("SelfWeightedGuidance: scale", scale, nonnegative=True)
+        self.scale = float_array("SelfWeightedGuidance: scale", scale, nonnegative=True)
         if self.scale.ndim != 0:
             raise ValueError(
                 f"SelfWeightedGuidance: scale must be a scalar, got shape {self.scale.shape}. "
                 "Sweep scales by calling sample once per scale (it does not recompile)."
             )
         self.channel_index, self.channel_mix = _channel_mix("SelfWeightedGuidance", channel)
-        lo = _as_float_array("SelfWeightedGuidance: clip_min", clip_min, nonnegative=False)
-        hi = _as_float_array(
+        lo = float_array("SelfWeightedGuidance: clip_min", clip_min, nonnegative=False)
+        hi = float_array(
             "SelfWeightedGuidance: clip_max",
             jnp.inf if clip_max is None else clip_max,
             nonnegative=False,
+            allow_inf=True,
         )
         if not isinstance(lo, jax.core.Tracer) and not isinstance(hi, jax.core.Tracer):
             if not 0 < float(lo) < float(hi):
@@ -164,6 +168,20 @@ class SelfWeightedGuidance(AbstractGuidance):
 
     def validate(self, model: JointModel) -> None:
         check_channel("SelfWeightedGuidance", model, self.channel_index, self.channel_mix)
+        low = self.clip_min
+        if model.weight_output == "eps" and not isinstance(low, jax.core.Tracer):
+            if float(low) < EPS_SAFE_CLIP_MIN * (1 - 1e-6):  # float32 rounding of 0.03
+                warn_caller(
+                    "SelfWeightedGuidance: this model's weight output predicts noise "
+                    "(weight_output='eps'), so its ŵ_0 = (w_t − σ_t ε^w)/α_t carries the "
+                    "network's error times σ_t/α_t (about 12 at the noisiest step of "
+                    "VPSchedule(15)), and where ŵ_0 comes near clip_min the gradient of "
+                    "log ŵ_0 can throw samples far out. Train with weight_output='denoised' "
+                    "(fit's default), or set clip_min="
+                    f"{EPS_SAFE_CLIP_MIN:g} or more (on weights rescaled to (0, 1]: no "
+                    "outliers, but weaker guidance where ŵ_0 is small).",
+                    GuidanceWarning,
+                )
 
     def log_weight(
         self,
@@ -234,7 +252,7 @@ class Resampling(AbstractGuidance):
         self.num_candidates_ = num_candidates
         self.guidance = NoGuidance() if guidance is None else guidance
         self.select_mode = select
-        self.temperature = _as_float_array("Resampling: temperature", temperature, nonnegative=True)
+        self.temperature = float_array("Resampling: temperature", temperature, nonnegative=True)
         self.score = score
         self.channel_index, self.channel_mix = _channel_mix("Resampling", channel)
 

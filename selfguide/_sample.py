@@ -20,7 +20,7 @@ from ._schedule import AbstractSchedule
 
 
 class Samples(NamedTuple):
-    """Sampled data `x` and weight channels `w` (in the user's weight units)."""
+    """Sampled data `x` and weight channels `w` (in the user's weight units, `≥ 0`)."""
 
     x: Float[Array, "... d"]
     w: Float[Array, "... K"]
@@ -68,7 +68,8 @@ def _sample_rows(
     else:
         z = run_row(cond, keys[0])
     d = model.data_dim
-    return Samples(z[..., :d], model.units.to_user(z[..., d:]))
+    # Weights are positive by definition: the sampled channel is projected onto w >= 0.
+    return Samples(z[..., :d], model.units.to_user(jnp.maximum(z[..., d:], 0.0)))
 
 
 _sample_program = compiled(_sample_rows)
@@ -105,7 +106,8 @@ def sample(
         [`DDIMSampler`][selfguide.DDIMSampler] or [`ODESampler`][selfguide.ODESampler].
     - `key`: PRNG key; the same key gives the same samples.
 
-    **Returns:** [`Samples`][selfguide.Samples] `(x, w)`, `w` in the user's weight units.
+    **Returns:** [`Samples`][selfguide.Samples] `(x, w)`, `w` in the user's weight units
+    (the sampled weight channel, projected onto `w ≥ 0`: weights are never negative).
     """
     args = _prepare(model, schedule, num, cond, guidance, sampler, "sample")
     return _sample_program(*args[:5], key, *args[5:])

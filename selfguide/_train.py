@@ -17,12 +17,15 @@ from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 from ._augment import AugmentedData
 from ._checkpoint import (
     CheckpointError,
+    differences,
     read_header,
     restore_segment,
     tree_fingerprint,
     write_checkpoint,
 )
+from ._checks import check_int, check_real
 from ._custom_types import PRNGKey
+from ._interrupt import TrainingInterrupted, report_resume
 from ._jit_options import compiled
 from ._joint import JointModel, check_weight_output
 from ._loss import diffusion_loss
@@ -139,7 +142,7 @@ def _run_chunk(
     return eqx.combine(dynamic, frozen), losses
 
 
-def _check_inputs(network, data: AugmentedData, cond, loss_weights, steps, batch_size):
+def _check_inputs(network, data: AugmentedData, cond, loss_weights):
     if not isinstance(data, AugmentedData):
         raise TypeError(
             f"fit: `data` must be an AugmentedData from selfguide.augment(x, w), got "
@@ -183,9 +186,32 @@ def _check_inputs(network, data: AugmentedData, cond, loss_weights, steps, batch
                 f"fit: loss_weights must be {total} non-negative numbers (one per data and "
                 f"weight channel), got {np.asarray(lw)}."
             )
-    if steps < 0 or batch_size < 1:
-        raise ValueError(f"fit: need steps >= 0 and batch_size >= 1, got {steps}, {batch_size}.")
     return cond_arr, cond_dim, lw
+
+
+def _check_settings(
+    steps, batch_size, steps_per_chunk, checkpoint_every, ema_decay, compute_dtype
+) -> None:
+    check_int("fit", "steps", steps, minimum=0, hint="E.g. steps=20_000.")
+    check_int("fit", "batch_size", batch_size, minimum=1)
+    check_int("fit", "steps_per_chunk", steps_per_chunk, minimum=1)
+    check_int("fit", "checkpoint_every", checkpoint_every, minimum=1)
+    check_real(
+        "fit", "ema_decay", ema_decay, minimum=0.0, maximum=1.0,
+        hint="The reference uses 0.999; 0 keeps no average.",
+    )
+    if compute_dtype is not None:
+        try:
+            dtype = jnp.dtype(compute_dtype)
+        except TypeError as err:
+            raise ValueError(
+                f"fit: compute_dtype must be None or a float dtype such as 'bfloat16', got "
+                f"{compute_dtype!r}."
+            ) from err
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise ValueError(
+                f"fit: compute_dtype must be a float dtype such as 'bfloat16', got {dtype}."
+            )
 
 
 def train(
@@ -207,7 +233,7 @@ def train(
     progress: bool = True,
     devices: Sequence[jax.Device] | str | None = None,
     compute_dtype: str | None = None,
-    weight_output: str = "eps",
+    weight_output: str = "denoised",
 ) -> TrainResult:
     """Train a joint ε-model on augmented data; the full-control version of [`fit`][selfguide.fit].
 
@@ -241,21 +267,24 @@ def train(
         compare with is `devices=[one device]`.)
     - `compute_dtype`: e.g. `"bfloat16"` to run the network's matmuls in that dtype with
         float32 master weights (for GPUs/TPUs; off by default).
-    - `weight_output`: what the network's weight outputs learn. `"eps"` (the reference):
-        the noise, like the data outputs, so `ŵ_0 = (w_t − σ_t ε^w)/α_t`. `"denoised"`: the
-        clean weights `ŵ_0` themselves, regressed on `w_0` with equal weight at every noise
-        level. Guidance differentiates `log ŵ_0`; from a noise prediction, an error in `ε^w`
-        becomes `σ_t/α_t` times larger in `ŵ_0` (12× at the end of `VPSchedule(beta_max=10)`),
-        exactly where guidance picks the mode. `"denoised"` avoids that amplification and
-        makes guidance markedly more accurate (docs: "Denoised weights"); the data channels
-        are unaffected.
+    - `weight_output`: what the network's weight outputs learn. `"denoised"` (the default):
+        the clean weights `ŵ_0` themselves, regressed on `w_0` with equal weight at every
+        noise level. `"eps"` (the reference's parametrisation): the noise, like the data
+        outputs, so `ŵ_0 = (w_t − σ_t ε^w)/α_t`. Guidance differentiates `log ŵ_0`; from a
+        noise prediction, an error in `ε^w` becomes `σ_t/α_t` times larger in `ŵ_0` (12× at
+        the end of `VPSchedule(beta_max=10)`), exactly where guidance picks the mode.
+        `"denoised"` avoids that amplification and makes guidance markedly more accurate
+        (docs: "Denoised weights"); the data channels are unaffected.
+
+    Ctrl-C raises [`TrainingInterrupted`][selfguide.TrainingInterrupted] (a
+    `KeyboardInterrupt`) that says which step the checkpoint holds; the same call again
+    continues from there and says so.
 
     **Returns:** a [`TrainResult`][selfguide.TrainResult].
     """
-    cond_arr, cond_dim, lw = _check_inputs(network, data, cond, loss_weights, steps, batch_size)
+    _check_settings(steps, batch_size, steps_per_chunk, checkpoint_every, ema_decay, compute_dtype)
+    cond_arr, cond_dim, lw = _check_inputs(network, data, cond, loss_weights)
     check_weight_output("fit", weight_output)
-    if steps_per_chunk < 1 or checkpoint_every < 1:
-        raise ValueError("fit: steps_per_chunk and checkpoint_every must be >= 1.")
     optimizer = default_optimizer(steps) if optimizer is None else optimizer
     # The state is donated to each chunk: copy, so the caller's network stays usable.
     network = jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x) else x, network)
@@ -277,6 +306,8 @@ def train(
     history: list[tuple] = []
     if checkpoint is not None and resume and Path(checkpoint).exists():
         state, history = _resume(checkpoint, state, meta)
+        if int(state.step) < steps:
+            report_resume("fit", int(state.step), steps, checkpoint)
     mesh = None
     if devices is not None:
         mesh = data_parallel_mesh(None if devices == "all" else devices)
@@ -288,24 +319,29 @@ def train(
     if mesh is not None:
         bundle = replicate(bundle, mesh)
     done = int(state.step)
+    saved = done if checkpoint is not None and done > 0 else None
     bar = _progress(progress, steps, done)
     chunks_since_save = 0
-    while done < steps:
-        n = min(steps_per_chunk, steps - done)
-        start = time.perf_counter()
-        state, losses = _run_chunk(bundle, state, static, n)
-        means = np.asarray(jnp.mean(losses, axis=0))
-        done += n
-        history.append((done, *means.tolist(), time.perf_counter() - start))
+    try:
+        while done < steps:
+            n = min(steps_per_chunk, steps - done)
+            start = time.perf_counter()
+            state, losses = _run_chunk(bundle, state, static, n)
+            means = np.asarray(jnp.mean(losses, axis=0))
+            done += n
+            history.append((done, *means.tolist(), time.perf_counter() - start))
+            if bar is not None:
+                bar.update(n)
+                bar.set_postfix(data=f"{means[1]:.4f}", weight=f"{means[2]:.4f}")
+            chunks_since_save += 1
+            if checkpoint is not None and (chunks_since_save >= checkpoint_every or done >= steps):
+                save_training(checkpoint, state, data, meta, history)
+                saved, chunks_since_save = done, 0
+    except KeyboardInterrupt:
+        raise TrainingInterrupted("fit", done, steps, checkpoint, saved) from None
+    finally:
         if bar is not None:
-            bar.update(n)
-            bar.set_postfix(data=f"{means[1]:.4f}", weight=f"{means[2]:.4f}")
-        chunks_since_save += 1
-        if checkpoint is not None and (chunks_since_save >= checkpoint_every or done >= steps):
-            save_training(checkpoint, state, data, meta, history)
-            chunks_since_save = 0
-    if bar is not None:
-        bar.close()
+            bar.close()
     model = JointModel(
         eqx.combine(state.ema, state.network),
         data.data_dim,
@@ -358,21 +394,17 @@ def _resume(path, like: TrainState, meta: dict):
     if header.get("kind") != "training":
         raise CheckpointError(f"checkpoint {path} holds no training state; cannot resume from it.")
     saved = {"weight_output": "eps", **header["meta"]}  # files written before the option
-    for name in (
-        "steps",
-        "batch_size",
-        "data_dim",
-        "weight_dim",
-        "cond_dim",
-        "num_examples",
-        "network",
+    names = (
+        "steps", "batch_size", "data_dim", "weight_dim", "cond_dim", "num_examples", "network",
         "weight_output",
-    ):
-        if saved.get(name) != meta[name]:
-            raise CheckpointError(
-                f"cannot resume from {path}: it was written with {name}={saved.get(name)!r}, "
-                f"this run has {name}={meta[name]!r}. Use a new checkpoint path or resume=False."
-            )
+    )
+    changed = differences({n: saved.get(n) for n in names}, {n: meta[n] for n in names})
+    if changed:
+        raise CheckpointError(
+            f"cannot resume from {path}: it was written with other settings ("
+            + "; ".join(changed)
+            + "). Use a new checkpoint path, or resume=False to start over."
+        )
     if saved["key"] != meta["key"]:
         raise CheckpointError(
             f"cannot resume from {path}: it was written with a different PRNG key, so the "
@@ -393,6 +425,12 @@ def load_model(path: str | Path, like: eqx.Module | None = None) -> JointModel:
     from ._nn._config import build_network
 
     header, blobs = read_header(path)
+    if header.get("kind") != "training":
+        raise CheckpointError(
+            f"load_model: {path} is a {header.get('kind', 'unknown')!r} checkpoint, not a "
+            "diffusion model's; load_model reads what fit/train wrote (e.g. selfguide-rl's "
+            "policy.ckpt; its values.ckpt loads with selfguide_rl.load_values)."
+        )
     meta = header.get("meta", {})
     if like is None:
         if meta.get("network") is None:

@@ -171,16 +171,10 @@ def _info(args: argparse.Namespace) -> int:
 def _parse_override(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--set expects FIELD=VALUE, got {text!r}")
-    name, raw = text.split("=", 1)
-    import json
+    from selfguide._fields import read_value
 
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = raw
-    if isinstance(value, list):
-        value = tuple(value)
-    return name.strip(), value
+    name, raw = text.split("=", 1)
+    return name.strip(), read_value(raw)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -211,6 +205,9 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--full", action="store_true",
                         help="the paper's budgets (500k value, 1M diffusion steps at batch 1024)")
+    parser.add_argument("--reference", action="store_true",
+                        help="the reference's parametrisation: the weight output predicts noise "
+                        "(default: it predicts the clean weight, which guides more accurately)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--dataset-id", default=None, help="D4RL name of an HDF5 file")
     parser.add_argument("--root", type=Path, default=None, help="Minari root to read from")
@@ -242,7 +239,8 @@ def _train(args: argparse.Namespace) -> int:
         )
     agent = train_run(
         args.source, args.run_dir, preset=args.preset, seed=args.seed,
-        dataset_id=args.dataset_id, full=args.full, overrides=dict(args.overrides),
+        dataset_id=args.dataset_id, full=args.full, reference=args.reference,
+        overrides=dict(args.overrides),
         progress=not args.no_progress,
     )
     print(f"trained {agent.task.dataset_id} into {args.run_dir} (preset {agent.preset.name})")
@@ -348,12 +346,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `selfguide-rl`; returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     try:
         return int(args._run(args))
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as e:
         print(f"selfguide-rl {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as e:
+        from selfguide._interrupt import interrupted_message
+
+        print(interrupted_message(f"selfguide-rl {args.command}", e, ["selfguide-rl", *argv]),
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -28,11 +28,11 @@ from typing import Any
 import jax.random as jr
 import numpy as np
 
-from selfguide._checkpoint import atomic_write_text
+from selfguide._checkpoint import atomic_write_text, differences
 
 from ._evaluate import EvalResult, evaluate, make_env, make_vector_env
 from ._policy import METHODS, Policy, load_policy, train_policy
-from ._presets import Preset, get_preset
+from ._presets import PRESETS, Preset, get_preset
 from ._values import advantages, learn_values, load_values
 from ._weights import compute_weights
 from .data import TaskInfo, load_dataset, process_rewards
@@ -120,10 +120,13 @@ def _action_bounds(task: TaskInfo, act_dim: int) -> tuple[list[float], list[floa
     return low.tolist(), high.tolist(), None
 
 
-def resolve_preset(preset: str | Preset | None, task: TaskInfo, full: bool) -> Preset:
+def resolve_preset(
+    preset: str | Preset | None, task: TaskInfo, full: bool, reference: bool = False
+) -> Preset:
     if isinstance(preset, Preset):
         return preset
-    return get_preset(task.family if preset in (None, "auto") else preset, full=full)
+    family = task.family if preset in (None, "auto") else preset
+    return get_preset(family, full=full, reference=reference)
 
 
 def train_run(
@@ -134,6 +137,7 @@ def train_run(
     seed: int = 0,
     dataset_id: str | None = None,
     full: bool = False,
+    reference: bool = False,
     overrides: dict[str, Any] | None = None,
     progress: bool = True,
 ) -> Agent:
@@ -149,14 +153,20 @@ def train_run(
     - `seed`: seeds value learning and diffusion training.
     - `dataset_id`: the D4RL name of an HDF5 file, when its file name does not tell.
     - `full`: the paper's budgets instead of the CPU ones.
+    - `reference`: the reference's noise-predicting weight output instead of the default
+      denoised one (see [`get_preset`][selfguide_rl.get_preset]).
     - `overrides`: preset fields to change, e.g. `{"values.steps": 2000, "guidance_scale": 5}`.
 
     **Returns:** an [`Agent`][selfguide_rl.Agent].
     """
     run_dir = Path(run_dir)
+    if overrides:  # check every change before the data are read or anything trains
+        family = preset if isinstance(preset, str) and preset in PRESETS else "other"
+        base = preset if isinstance(preset, Preset) else get_preset(family, full=full)
+        base.replace(**overrides)
     minari_root = os.environ.get("MINARI_DATASETS_PATH")
     data, task = _load(str(source), dataset_id, minari_root)
-    chosen = resolve_preset(preset, task, full)
+    chosen = resolve_preset(preset, task, full, reference)
     if overrides:
         chosen = chosen.replace(**overrides)
     low, high, bounds_note = _action_bounds(task, data.act_dim)
@@ -176,13 +186,14 @@ def train_run(
     config_path = run_dir / CONFIG
     if config_path.exists():
         saved = json.loads(config_path.read_text())
-        for name in ("source", "task", "seed", "preset"):
-            if saved.get(name) != config[name]:
-                raise ValueError(
-                    f"train: the run directory {run_dir} holds a different run ({name} was "
-                    f"{saved.get(name)!r}, now {config[name]!r}). Use a new run directory to "
-                    "train with other settings."
-                )
+        names = ("source", "task", "seed", "preset")
+        changed = differences({n: saved.get(n) for n in names}, {n: config[n] for n in names})
+        if changed:
+            raise ValueError(
+                f"train: the run directory {run_dir} holds a different run; these settings "
+                "differ (saved → now): " + "; ".join(changed) + ". Use a new run directory "
+                "to train with other settings, or the saved ones to resume it."
+            )
     else:
         atomic_write_text(config_path, json.dumps({**config, "versions": _versions()}, indent=2))
     return _train_stages(data, task, chosen, config, run_dir, progress)

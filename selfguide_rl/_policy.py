@@ -16,6 +16,7 @@ sweep over them does not recompile.
 
 import dataclasses
 from pathlib import Path
+from typing import Literal
 
 import equinox as eqx
 import jax
@@ -25,12 +26,14 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 import selfguide as sg
+from selfguide._fields import check_field
 from selfguide._jit_options import compiled
 
 from ._values import Values
 from .data import Transitions
 
 METHODS: tuple[str, ...] = ("bc", "idql", "swg", "swg-r")
+WeightOutput = Literal["denoised", "eps"]
 _TRACES = {"act": 0}  # incremented at trace time; lets tests prove there is no recompilation
 
 
@@ -44,8 +47,12 @@ class PolicyConfig:
     - `diffusion_steps`: `T` of the discrete VP schedule (15; IDQL uses 5);
     - training: `steps`, `batch_size`, `learning_rate` (AdamW, cosine decay), `ema_decay`,
       `steps_per_chunk`;
-    - `weight_output`: `"eps"` (the weight output predicts noise, the reference) or
-      `"denoised"` (it predicts the clean weight; see `selfguide.train`).
+    - `weight_output`: `"denoised"` (the default: the weight output predicts the clean
+      weight; see `selfguide.train`) or `"eps"` (it predicts noise, the reference's
+      parametrisation; `get_preset(..., reference=True)`).
+
+    Every field is checked when the config is made, so a bad setting is refused before any
+    training starts.
     """
 
     width: int = 256
@@ -62,7 +69,10 @@ class PolicyConfig:
     learning_rate: float = 3e-4
     ema_decay: float = 0.999
     steps_per_chunk: int = 1000
-    weight_output: str = "eps"
+    weight_output: WeightOutput = "denoised"
+
+    def __post_init__(self):
+        check_policy_config(self)
 
     def network(self, act_dim: int, obs_dim: int, *, key: PRNGKeyArray) -> sg.ResNetDenoiser:
         return sg.ResNetDenoiser(
@@ -74,6 +84,34 @@ class PolicyConfig:
 
     def schedule(self) -> sg.VPSchedule:
         return sg.VPSchedule(num_steps=self.diffusion_steps)
+
+
+def check_policy_config(config: PolicyConfig) -> None:
+    """Refuse a setting of the wrong type or out of range, naming the field."""
+    call = "PolicyConfig"
+    for field in dataclasses.fields(config):
+        check_field(call, PolicyConfig, field.name, getattr(config, field.name), prefix="policy.")
+    for name in ("width", "num_blocks", "expansion", "time_features", "time_dim",
+                 "diffusion_steps", "batch_size", "steps_per_chunk"):
+        if getattr(config, name) < 1:
+            raise ValueError(f"{call}: policy.{name} must be >= 1, got {getattr(config, name)}.")
+    if config.steps < 0:
+        raise ValueError(f"{call}: policy.steps must be >= 0, got {config.steps}.")
+    if not 0 <= config.dropout < 1 or not 0 <= config.ema_decay <= 1:
+        raise ValueError(
+            f"{call}: need 0 <= policy.dropout < 1 and 0 <= policy.ema_decay <= 1, got "
+            f"{config.dropout}, {config.ema_decay}."
+        )
+    if not config.learning_rate > 0:
+        raise ValueError(
+            f"{call}: policy.learning_rate must be > 0, got {config.learning_rate}."
+        )
+    head = config.weight_head_at
+    if head is not None and not 0 <= head <= config.num_blocks:
+        raise ValueError(
+            f"{call}: policy.weight_head_at must be None or a block index in "
+            f"[0, {config.num_blocks}], got {head}."
+        )
 
 
 class Policy(eqx.Module):

@@ -14,6 +14,8 @@ what lets `V` see them; 0.7 averages them away.
 import dataclasses
 from typing import Any
 
+from selfguide._fields import check_field, replace_fields
+
 from ._policy import PolicyConfig
 from ._values import ValueConfig
 from ._weights import WEIGHT_KINDS
@@ -47,6 +49,12 @@ class Preset:
     eval_envs: int = 10
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):
+            if field.name not in ("values", "policy"):
+                check_field("Preset", Preset, field.name, getattr(self, field.name))
+        for name in ("num_candidates", "eval_episodes", "eval_envs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"Preset: {name} must be >= 1, got {getattr(self, name)}.")
         if self.weight not in WEIGHT_KINDS:
             raise ValueError(
                 f"Preset: unknown weight {self.weight!r}; expected one of {WEIGHT_KINDS}."
@@ -65,7 +73,10 @@ class Preset:
         return cls(values=ValueConfig(**v), policy=PolicyConfig(**d.pop("policy")), **d)
 
     def replace(self, **changes: Any) -> "Preset":
-        """A copy with fields changed; `values.x` / `policy.x` keys reach the sub-configs."""
+        """A copy with fields changed; `values.x` / `policy.x` keys reach the sub-configs.
+
+        Every name and value is checked first (an unknown name lists the valid ones; a value
+        of the wrong kind names the field), so a bad change fails before any training."""
         values, policy, top = {}, {}, {}
         for k, v in changes.items():
             if k.startswith("values."):
@@ -74,16 +85,27 @@ class Preset:
                 policy[k[7:]] = v
             else:
                 top[k] = v
-        for sub, name in ((values, "values"), (policy, "policy")):
-            cls = ValueConfig if name == "values" else PolicyConfig
-            unknown = set(sub) - {f.name for f in dataclasses.fields(cls)}
-            if unknown:
-                raise ValueError(f"Preset.replace: unknown {name} field(s) {sorted(unknown)}.")
-        return dataclasses.replace(
+        call = "preset"
+        unknown = [k for k in top if k not in {f.name for f in dataclasses.fields(Preset)}]
+        if unknown:
+            raise ValueError(
+                f"{call}: {unknown[0]!r} is not a setting; the preset's settings are "
+                + ", ".join(f.name for f in dataclasses.fields(Preset) if f.name not in
+                            ("values", "policy"))
+                + ", values.<field> ("
+                + ", ".join(f.name for f in dataclasses.fields(ValueConfig))
+                + ") and policy.<field> ("
+                + ", ".join(f.name for f in dataclasses.fields(PolicyConfig))
+                + ")."
+            )
+        return replace_fields(
+            call,
             self,
-            values=dataclasses.replace(self.values, **values),
-            policy=dataclasses.replace(self.policy, **policy),
-            **top,
+            {
+                **top,
+                "values": replace_fields(call, self.values, values, prefix="values."),
+                "policy": replace_fields(call, self.policy, policy, prefix="policy."),
+            },
         )
 
 
@@ -108,9 +130,13 @@ _FAMILY = {
 PRESETS: tuple[str, ...] = TASK_FAMILIES
 
 
-def get_preset(name: str, *, full: bool = False) -> Preset:
+def get_preset(name: str, *, full: bool = False, reference: bool = False) -> Preset:
     """The preset of a task family (`"locomotion"`, `"antmaze"`, `"kitchen"`, `"adroit"`,
-    `"maze2d"`, `"other"`); `full=True` gives the paper's budgets."""
+    `"maze2d"`, `"other"`); `full=True` gives the paper's budgets.
+
+    The policy's weight output predicts the clean weight (`weight_output="denoised"`), which
+    guides more accurately; `reference=True` gives the reference's parametrisation instead
+    (`"eps"`, the weight output predicts noise), all else equal."""
     if name not in _FAMILY:
         raise ValueError(
             f"get_preset: unknown preset {name!r}; expected one of {PRESETS} (a task family)."
@@ -120,8 +146,10 @@ def get_preset(name: str, *, full: bool = False) -> Preset:
     policy = dict(_FULL_POLICY if full else _CPU_POLICY)
     if full and name == "antmaze":
         policy["steps"] = 3_000_000
+    if reference:
+        policy["weight_output"] = "eps"
     return Preset(
-        name=name + ("-full" if full else ""),
+        name=name + ("-full" if full else "") + ("-reference" if reference else ""),
         family=name,
         values=ValueConfig(loss="expectile", tau=tau, **values),
         policy=PolicyConfig(**policy),

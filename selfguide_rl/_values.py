@@ -27,8 +27,10 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from selfguide import CheckpointError
+from selfguide import CheckpointError, TrainingInterrupted
 from selfguide._checkpoint import read_header, restore_segment, tree_fingerprint, write_checkpoint
+from selfguide._fields import check_field
+from selfguide._interrupt import report_resume
 from selfguide._jit_options import compiled
 
 from .data import Transitions
@@ -64,6 +66,10 @@ class ValueConfig:
 
 
 def check_value_config(config: ValueConfig) -> None:
+    for field in dataclasses.fields(config):
+        check_field(
+            "ValueConfig", ValueConfig, field.name, getattr(config, field.name), prefix="values."
+        )
     if config.loss not in VALUE_LOSSES:
         raise ValueError(
             f"ValueConfig: unknown loss {config.loss!r}; expected one of {VALUE_LOSSES}."
@@ -281,37 +287,45 @@ def learn_values(
     history: list[list[float]] = []
     if checkpoint is not None and resume and Path(checkpoint).exists():
         state, history = _resume(checkpoint, state, meta)
+        if int(state.step) < config.steps:
+            report_resume("values", int(state.step), config.steps, checkpoint)
     bundle = (
         data.observations, data.actions, data.rewards, data.next_observations,
         data.terminals.astype(jnp.float32), batch_key,
     )
     static = (config, optimizer)
     done = int(state.step)
+    saved = done if checkpoint is not None and done > 0 else None
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=config.steps, initial=done, desc="values", unit="step",
                    dynamic_ncols=True)
-    while done < config.steps:
-        n = min(config.steps_per_chunk, config.steps - done)
-        start = time.perf_counter()
-        state, losses = _run_chunk(bundle, state, static, n)
-        means = np.asarray(jnp.mean(losses, axis=0))
-        done += n
-        history.append([done, *means.tolist(), time.perf_counter() - start])
-        if not np.all(np.isfinite(means)):
-            raise FloatingPointError(
-                f"learn_values: the losses became non-finite at step {done} ({means}). Lower "
-                "the learning rate, or check the reward scale (process_rewards)."
-            )
+    try:
+        while done < config.steps:
+            n = min(config.steps_per_chunk, config.steps - done)
+            start = time.perf_counter()
+            state, losses = _run_chunk(bundle, state, static, n)
+            means = np.asarray(jnp.mean(losses, axis=0))
+            done += n
+            history.append([done, *means.tolist(), time.perf_counter() - start])
+            if not np.all(np.isfinite(means)):
+                raise FloatingPointError(
+                    f"learn_values: the losses became non-finite at step {done} ({means}). "
+                    "Lower the learning rate, or check the reward scale (process_rewards)."
+                )
+            if bar is not None:
+                bar.update(n)
+                bar.set_postfix(q=f"{means[0]:.4f}", v=f"{means[1]:.4f}")
+            if checkpoint is not None:
+                save_values(checkpoint, state, meta, history)
+                saved = done
+    except KeyboardInterrupt:
+        raise TrainingInterrupted("values", done, config.steps, checkpoint, saved) from None
+    finally:
         if bar is not None:
-            bar.update(n)
-            bar.set_postfix(q=f"{means[0]:.4f}", v=f"{means[1]:.4f}")
-        if checkpoint is not None:
-            save_values(checkpoint, state, meta, history)
-    if bar is not None:
-        bar.close()
+            bar.close()
     if checkpoint is not None and not Path(checkpoint).exists():
         save_values(checkpoint, state, meta, history)
     cols = list(zip(*history, strict=True)) if history else [[]] * len(_HISTORY)

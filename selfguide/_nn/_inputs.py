@@ -3,15 +3,18 @@
 import equinox as eqx
 from jaxtyping import Array, Float
 
+from .._checks import check_int, check_optional_dim
 from .._custom_types import PRNGKey
 
 
-def check_dims(name: str, data_dim: int, weight_dim: int, cond_dim: int) -> None:
-    if data_dim < 1 or weight_dim < 1 or cond_dim < 0:
-        raise ValueError(
-            f"{name}: need data_dim >= 1, weight_dim >= 1 and cond_dim >= 0, got "
-            f"data_dim={data_dim}, weight_dim={weight_dim}, cond_dim={cond_dim}."
-        )
+def check_dims(
+    name: str, data_dim: int, weight_dim: int, cond_dim: int | None
+) -> tuple[int, int, int]:
+    """The three sizes as ints; `cond_dim=None` means no conditioning (0)."""
+    data_dim = check_int(name, "data_dim", data_dim, minimum=1)
+    weight_dim = check_int(name, "weight_dim", weight_dim, minimum=1)
+    cond_dim = check_optional_dim(name, "cond_dim", cond_dim)
+    return data_dim, weight_dim, cond_dim
 
 
 class InputLayer(eqx.Module):

@@ -23,7 +23,8 @@ class MLPDenoiser(TimeSplitDenoiser):
 
     **Arguments:**
 
-    - `data_dim`, `weight_dim`, `cond_dim`: sizes of `x`, `w` and the conditioning (`0` = none).
+    - `data_dim`, `weight_dim`, `cond_dim`: sizes of `x`, `w` and the conditioning (`0` or
+        `None`: none).
     - `width` (256), `depth` (4): hidden layers. The SWG toys use 6 layers of 512 with GELU.
     - `weight_head_at`: `None` or a hidden-layer index in `[1, depth]`.
     - `time_features` (64), `time_dim` (128): the Fourier time embedding.
@@ -52,7 +53,7 @@ class MLPDenoiser(TimeSplitDenoiser):
         self,
         data_dim: int,
         weight_dim: int = 1,
-        cond_dim: int = 0,
+        cond_dim: int | None = 0,
         *,
         width: int = 256,
         depth: int = 4,
@@ -62,7 +63,9 @@ class MLPDenoiser(TimeSplitDenoiser):
         activation: Callable = jax.nn.gelu,
         key: PRNGKey,
     ):
-        check_dims("MLPDenoiser", data_dim, weight_dim, cond_dim)
+        data_dim, weight_dim, cond_dim = check_dims(
+            "MLPDenoiser", data_dim, weight_dim, cond_dim
+        )
         if depth < 1:
             raise ValueError(f"MLPDenoiser: depth must be >= 1, got {depth}.")
         check_head_at("MLPDenoiser", weight_head_at, depth, first=1)

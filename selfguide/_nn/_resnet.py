@@ -75,7 +75,7 @@ class ResNetDenoiser(TimeSplitDenoiser):
     **Arguments:**
 
     - `data_dim`, `weight_dim`, `cond_dim`: sizes of `x`, `w` and the conditioning vector
-        (`0` for none).
+        (`0` or `None` for none).
     - `width` (256), `num_blocks` (3), `expansion` (4), `dropout` (0.1): the body.
     - `weight_head_at`: `None` (weights from the final layer) or a block index in
         `[0, num_blocks]`; the reference uses 2.
@@ -107,7 +107,7 @@ class ResNetDenoiser(TimeSplitDenoiser):
         self,
         data_dim: int,
         weight_dim: int = 1,
-        cond_dim: int = 0,
+        cond_dim: int | None = 0,
         *,
         width: int = 256,
         num_blocks: int = 3,
@@ -120,7 +120,9 @@ class ResNetDenoiser(TimeSplitDenoiser):
         activation: Callable = jax.nn.swish,
         key: PRNGKey,
     ):
-        check_dims("ResNetDenoiser", data_dim, weight_dim, cond_dim)
+        data_dim, weight_dim, cond_dim = check_dims(
+            "ResNetDenoiser", data_dim, weight_dim, cond_dim
+        )
         check_head_at("ResNetDenoiser", weight_head_at, num_blocks, first=0)
         tkey, skey, okey, hkey, *bkeys = jr.split(key, 4 + num_blocks)
         self.data_dim, self.weight_dim, self.cond_dim = data_dim, weight_dim, cond_dim

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float
 
+from .._checks import float_array
 from .._schedule import _check_steps
 from ._base import ClipBounds, ClippingSampler, Range, _check_range
 
@@ -51,7 +52,9 @@ class DDPMSampler(ClippingSampler):
                 f"DDPMSampler: variance must be 'large' or 'posterior', got {variance!r}."
             )
         self.num_steps, self.variance = num_steps, variance
-        self.temperature = jnp.asarray(temperature, dtype=jnp.float32)
+        self.temperature = float_array(
+            "DDPMSampler: temperature", temperature, nonnegative=True
+        )
         self.clip_data = _check_range("DDPMSampler", "clip_data", clip_data)
         self.clip_weight = _check_range("DDPMSampler", "clip_weight", clip_weight)
 

@@ -20,8 +20,9 @@ import numpy as np
 import optax
 from jaxtyping import Array, ArrayLike, Float
 
+from .._checks import float_array
 from .._custom_types import PRNGKey
-from .._guidance import AbstractGuidance, _as_float_array
+from .._guidance import AbstractGuidance
 from .._jit_options import compiled
 from .._nn._time_embedding import FourierTimeEmbedding
 from .._schedule import AbstractSchedule
@@ -182,7 +183,7 @@ class CEPGuidance(AbstractGuidance):
 
     def __init__(self, energy: Callable, scale: float | Float[ArrayLike, ""] = 1.0):
         self.energy = energy
-        self.scale = _as_float_array("CEPGuidance: scale", scale, nonnegative=True)
+        self.scale = float_array("CEPGuidance: scale", scale, nonnegative=True)
 
     def eps(self, model, schedule, z, t, cond):
         eps = model.eps(z, t, cond, schedule)

@@ -3,11 +3,10 @@ method, and write a figure and a metrics table next to the exact ground truth.""
 
 import argparse
 import dataclasses
-import json
-import typing
 from pathlib import Path
 
 from .._cli import command
+from .._fields import check_field, read_value
 from ._datasets import DATASETS
 from ._report import cost_table, markdown_table, plot_grid, table_legend, write_csv
 from ._run import METHODS, QUICK, Budget, GridResult, check_request, run_grid
@@ -77,28 +76,15 @@ def budget_overrides(pairs: list[str], *, call: str = "selfguide toy") -> dict:
     Values are read as JSON (`512`, `2.5`, `true`, `null`) or else taken as text; each must
     suit its field (a whole number for an integer field, `true`/`false` for a switch).
     """
-    fields = {f.name: f.default for f in dataclasses.fields(Budget)}
-    hints = typing.get_type_hints(Budget)
     changes = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
-        if not sep or name not in fields:
+        if not sep:
             raise ValueError(
                 f"{call}: --set {pair!r}: expected FIELD=VALUE with FIELD one of "
-                f"{', '.join(fields)}."
+                f"{', '.join(f.name for f in dataclasses.fields(Budget))}."
             )
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        kinds = typing.get_args(hints[name]) or (hints[name],)
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)  # `3` for a float field
-        if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds):
-            raise ValueError(
-                f"{call}: --set {pair!r}: {name} takes a value like {json.dumps(fields[name])}."
-            )
-        changes[name] = value
+        changes[name] = check_field(f"{call}: --set {pair!r}", Budget, name, read_value(text))
     return changes
 
 

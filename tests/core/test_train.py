@@ -65,7 +65,8 @@ def test_sampled_weights_are_in_user_units(trained):
     model = trained.model
     assert float(model.units.scale[0]) == pytest.approx(3.0)  # rescale=True divided by max w
     s = sg.sample(model, SCHEDULE, num=2000, key=jr.key(3))
-    raw = sg.sample(sg.JointModel(model.network, 1, 1), SCHEDULE, num=2000, key=jr.key(3))
+    raw_model = sg.JointModel(model.network, 1, 1, weight_output=model.weight_output)
+    raw = sg.sample(raw_model, SCHEDULE, num=2000, key=jr.key(3))
     np.testing.assert_allclose(s.w, 3.0 * raw.w, rtol=1e-6)
     right = np.asarray(s.x[:, 0]) > 0
     w = np.asarray(s.w[:, 0])
@@ -157,7 +158,7 @@ def test_resume_with_other_key_is_refused(tmp_path):
     _tiny_run(checkpoint=path, steps=10)
     with pytest.raises(sg.CheckpointError, match="different PRNG key"):
         _tiny_run(checkpoint=path, steps=10, key=jr.key(99))
-    with pytest.raises(sg.CheckpointError, match="steps=10, this run has steps=20"):
+    with pytest.raises(sg.CheckpointError, match="other settings \\(steps: 10 → 20\\)"):
         _tiny_run(checkpoint=path, steps=20)
 
 
@@ -232,7 +233,7 @@ def test_bad_fit_input():
         sg.fit(_small_net(), np.ones((10, 2)), **kw)
     with pytest.raises(ValueError, match="loss_weights must be 2 non-negative numbers"):
         sg.fit(_small_net(), data, loss_weights=[1.0, 1.0, 1.0], **kw)
-    with pytest.raises(ValueError, match="need steps >= 0"):
+    with pytest.raises(ValueError, match="`steps` must be >= 0, got -1"):
         sg.fit(_small_net(), data, **{**kw, "steps": -1})
 
 
@@ -253,6 +254,7 @@ def test_train_equals_reference_python_loop():
         key=key,
         progress=False,
         steps_per_chunk=4,
+        weight_output="eps",  # the reference loop below uses diffusion_loss's default
     )
 
     params, rest = eqx.partition(net, eqx.is_inexact_array)
@@ -304,7 +306,7 @@ def test_denoised_weights_survive_checkpoint_and_resume(tmp_path):
     np.testing.assert_allclose(
         loaded.eps(z, t, None, SCHEDULE), result.model.eps(z, t, None, SCHEDULE), rtol=1e-6
     )
-    with pytest.raises(sg.CheckpointError, match="weight_output='denoised'"):
+    with pytest.raises(sg.CheckpointError, match="weight_output: 'denoised' → 'eps'"):
         _tiny_run(checkpoint=path, weight_output="eps")
     with pytest.raises(ValueError, match="weight_output must be"):
         _tiny_run(weight_output="x0")

@@ -116,7 +116,7 @@ def test_presets():
     assert changed.values.steps == 5 and changed.guidance_scale == 2.0
     with pytest.raises(ValueError, match="unknown preset 'mujoco'.*locomotion"):
         sgrl.get_preset("mujoco")
-    with pytest.raises(ValueError, match=r"unknown values field\(s\) \['nope'\]"):
+    with pytest.raises(ValueError, match=r"'nope' is not a setting; the ValueConfig settings are"):
         p.replace(**{"values.nope": 1})
     with pytest.raises(ValueError, match="guidance_scale must be >= 0"):
         p.replace(guidance_scale=-1.0)

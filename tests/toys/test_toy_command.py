@@ -90,10 +90,13 @@ def test_set_overrides_budget_fields():
 @pytest.mark.parametrize(
     ("pair", "message"),
     [
-        ("colour=red", r"--set 'colour=red': expected FIELD=VALUE with FIELD one of steps, "),
+        ("colour=red", r"--set 'colour=red': 'colour' is not a setting; the Budget settings "
+                       r"are steps, "),
         ("width", r"--set 'width': expected FIELD=VALUE"),
-        ("width=wide", r"--set 'width=wide': width takes a value like 256"),
-        ("clip_weight=1", r"--set 'clip_weight=1': clip_weight takes a value like true"),
+        ("width=wide", r"--set 'width=wide': width takes a value of type int \(a whole number\) "
+                       r"like 256, got 'wide'"),
+        ("clip_weight=1", r"--set 'clip_weight=1': clip_weight takes a value of type bool "
+                          r"\(true or false\) like true, got 1"),
         ("depth=0", r"Budget: depth must be >= 1, got 0"),
     ],
 )
