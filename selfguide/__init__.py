@@ -46,9 +46,10 @@ from ._schedule import VPSchedule as VPSchedule
 from ._train import TrainingHistory as TrainingHistory
 from ._train import TrainResult as TrainResult
 from ._train import TrainState as TrainState
-from ._train import default_optimizer as default_optimizer
 from ._train import fit as fit
 from ._train import load_model as load_model
 from ._train import train as train
+from . import training as training
+from .training import default_optimizer as default_optimizer
 
 __version__ = "0.1.0"

@@ -13,7 +13,9 @@ import equinox as eqx
 import jax
 
 MAGIC = b"SELFGUIDE-CKPT\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 stores every setting a reader needs in the header (version 1 training files
+predate `weight_output`); version 1 files are read through `_migrate_v1`."""
 
 
 class CheckpointError(ValueError):
@@ -99,6 +101,9 @@ def read_header(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, byte
     except (struct.error, ValueError, UnicodeDecodeError) as err:
         raise CheckpointError(f"checkpoint {path} is corrupt: unreadable header ({err}).") from err
     version = header.get("version")
+    if header.get("format") == "selfguide.checkpoint" and version == 1:
+        header = _migrate_v1(header)
+        version = header["version"]
     if header.get("format") != "selfguide.checkpoint" or version != FORMAT_VERSION:
         raise CheckpointError(
             f"checkpoint {path} has format version {version!r}; this selfguide reads version "
@@ -116,6 +121,15 @@ def read_header(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, byte
         blobs[seg["name"]] = blob
         offset += seg["size"]
     return header, blobs
+
+
+def _migrate_v1(header: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 header as version 2: a training file written before the weight
+    parametrisation was recorded predicted noise with its weight outputs."""
+    header = {**header, "version": 2}
+    if header.get("kind") == "training":
+        header["meta"] = {"weight_output": "eps", **header.get("meta", {})}
+    return header
 
 
 def restore_segment(path: str | os.PathLike, blob: bytes, like, name: str):

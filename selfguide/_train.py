@@ -1,8 +1,6 @@
 """Training: the ε-loss over `[x, w]`, in jitted chunks of scanned steps, with EMA."""
 
 import dataclasses
-import functools
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,27 +10,19 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
-from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+from jaxtyping import Array, ArrayLike, Int, PyTree
 
 from ._augment import AugmentedData
-from ._checkpoint import (
-    CheckpointError,
-    differences,
-    read_header,
-    restore_segment,
-    tree_fingerprint,
-    write_checkpoint,
-)
+from ._checkpoint import CheckpointError, read_header, restore_segment, tree_fingerprint
 from ._checks import check_int, check_real
 from ._custom_types import PRNGKey
-from ._interrupt import TrainingInterrupted, report_resume
-from ._jit_options import compiled
 from ._joint import JointModel, check_weight_output
 from ._loss import diffusion_loss
 from ._nn._config import network_config
 from ._parallel import check_batch, data_parallel_mesh, replicate, shard_batch
 from ._precision import LowPrecision
 from ._schedule import AbstractSchedule
+from .training import Checkpointing, default_optimizer, resume_state, run_training, save_state
 
 
 class TrainState(eqx.Module):
@@ -71,15 +61,6 @@ class TrainResult:
     history: TrainingHistory
 
 
-@functools.lru_cache(maxsize=32)
-def default_optimizer(steps: int, learning_rate: float = 3e-4) -> optax.GradientTransformation:
-    """AdamW at `learning_rate` with cosine decay to zero over `steps` (the reference).
-
-    Cached: the same arguments give the same object, so a second `train` with the same budget
-    reuses the compiled training chunk."""
-    return optax.adamw(optax.cosine_decay_schedule(learning_rate, max(steps, 1)))
-
-
 def ema_update(ema, network, step: Int[Array, ""], decay: float):
     """`ema ← ema + (1 − d)(θ − ema)`, `d = min(decay, (1 + step)/(10 + step))` (warm-up)."""
     d = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
@@ -92,54 +73,51 @@ def ema_update(ema, network, step: Int[Array, ""], decay: float):
     )
 
 
-@compiled(donate="all-except-first")
-def _run_chunk(
-    data: tuple[Float[Array, "N D"], Float[Array, "N c"] | None, Float[Array, " D"], PRNGKey],
-    state: TrainState,
-    static: tuple,
-    num_steps: int,
-):
-    """Run `num_steps` training steps in one scan; `state` is donated, `data` is not."""
-    z, cond, loss_weights, key = data
-    schedule, optimizer, batch_size, data_dim, ema_decay, mesh, compute_dtype, weight_output = (
-        static
-    )
+class DiffusionStep(eqx.Module):
+    """One optimisation step of the joint ε-model, for
+    [`run_training`][selfguide.training.run_training]: a batch drawn on device, the loss, the
+    optimiser update and the EMA. `data` is `(z, cond, loss_weights)`; the metrics are
+    `(loss, data_loss, weight_loss)`."""
 
-    dynamic, frozen = eqx.partition(state, eqx.is_array)
+    schedule: AbstractSchedule
+    optimizer: optax.GradientTransformation = eqx.field(static=True)
+    batch_size: int = eqx.field(static=True)
+    data_dim: int = eqx.field(static=True)
+    ema_decay: float = eqx.field(static=True)
+    mesh: object = eqx.field(static=True)
+    compute_dtype: object = eqx.field(static=True)
+    weight_output: str = eqx.field(static=True)
 
-    def step(dynamic, _):
-        state = eqx.combine(dynamic, frozen)
-        k_batch, k_loss = jr.split(jr.fold_in(key, state.step))
-        idx = shard_batch(jr.randint(k_batch, (batch_size,), 0, z.shape[0]), mesh)
+    def __call__(self, state: TrainState, data, key: PRNGKey):
+        z, cond, loss_weights = data
+        mesh = self.mesh
+        k_batch, k_loss = jr.split(key)
+        idx = shard_batch(jr.randint(k_batch, (self.batch_size,), 0, z.shape[0]), mesh)
         batch_z = shard_batch(z[idx], mesh)
         batch_cond = None if cond is None else shard_batch(cond[idx], mesh)
         params, rest = eqx.partition(state.network, eqx.is_inexact_array)
 
         def loss_fn(p):
             net = eqx.combine(p, rest)
-            if compute_dtype is not None:
-                net = LowPrecision(net, compute_dtype)
+            if self.compute_dtype is not None:
+                net = LowPrecision(net, self.compute_dtype)
             return diffusion_loss(
                 net,
-                schedule,
+                self.schedule,
                 batch_z,
                 batch_cond,
                 loss_weights,
-                data_dim,
+                self.data_dim,
                 key=k_loss,
-                weight_output=weight_output,
+                weight_output=self.weight_output,
                 philox=mesh is None,
             )
 
         (loss, (dl, wl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-        updates, opt_state = optimizer.update(grads, state.opt_state, params)
+        updates, opt_state = self.optimizer.update(grads, state.opt_state, params)
         network = eqx.combine(optax.apply_updates(params, updates), rest)
-        ema = ema_update(state.ema, network, state.step, ema_decay)
-        new = TrainState(network, ema, opt_state, state.step + 1)
-        return eqx.filter(new, eqx.is_array), jnp.stack([loss, dl, wl])
-
-    dynamic, losses = jax.lax.scan(step, dynamic, None, length=num_steps)
-    return eqx.combine(dynamic, frozen), losses
+        ema = ema_update(state.ema, network, state.step, self.ema_decay)
+        return TrainState(network, ema, opt_state, state.step), jnp.stack([loss, dl, wl])
 
 
 def _check_inputs(network, data: AugmentedData, cond, loss_weights):
@@ -305,43 +283,42 @@ def train(
     }
     history: list[tuple] = []
     if checkpoint is not None and resume and Path(checkpoint).exists():
-        state, history = _resume(checkpoint, state, meta)
-        if int(state.step) < steps:
-            report_resume("fit", int(state.step), steps, checkpoint)
+        state, history = resume_state(
+            checkpoint, state, kind="training", meta=meta, compare=RESUME_FIELDS, call="fit"
+        )
     mesh = None
     if devices is not None:
         mesh = data_parallel_mesh(None if devices == "all" else devices)
         check_batch(batch_size, mesh)
         state = replicate(state, mesh)
     dtype = None if compute_dtype is None else jnp.dtype(compute_dtype)
-    static = (schedule, optimizer, batch_size, data.data_dim, ema_decay, mesh, dtype, weight_output)
-    bundle = (data.z, cond_arr, lw, key)
+    step = DiffusionStep(
+        schedule, optimizer, batch_size, data.data_dim, ema_decay, mesh, dtype, weight_output
+    )
+    bundle = (data.z, cond_arr, lw)
     if mesh is not None:
-        bundle = replicate(bundle, mesh)
-    done = int(state.step)
-    saved = done if checkpoint is not None and done > 0 else None
-    bar = _progress(progress, steps, done)
-    chunks_since_save = 0
-    try:
-        while done < steps:
-            n = min(steps_per_chunk, steps - done)
-            start = time.perf_counter()
-            state, losses = _run_chunk(bundle, state, static, n)
-            means = np.asarray(jnp.mean(losses, axis=0))
-            done += n
-            history.append((done, *means.tolist(), time.perf_counter() - start))
-            if bar is not None:
-                bar.update(n)
-                bar.set_postfix(data=f"{means[1]:.4f}", weight=f"{means[2]:.4f}")
-            chunks_since_save += 1
-            if checkpoint is not None and (chunks_since_save >= checkpoint_every or done >= steps):
-                save_training(checkpoint, state, data, meta, history)
-                saved, chunks_since_save = done, 0
-    except KeyboardInterrupt:
-        raise TrainingInterrupted("fit", done, steps, checkpoint, saved) from None
-    finally:
-        if bar is not None:
-            bar.close()
+        bundle, key = replicate((bundle, key), mesh)
+    checkpointing = None
+    if checkpoint is not None:
+        checkpointing = Checkpointing(
+            Path(checkpoint),
+            lambda st, rows: save_training(checkpoint, st, data, meta, rows),
+            checkpoint_every,
+        )
+    state, history = run_training(
+        step,
+        state,
+        bundle,
+        key=key,
+        steps=steps,
+        metrics=("loss", "data_loss", "weight_loss"),
+        name="fit",
+        steps_per_chunk=steps_per_chunk,
+        history=history,
+        checkpointing=checkpointing,
+        progress=progress,
+        show={"data": "data_loss", "weight": "weight_loss"},
+    )
     model = JointModel(
         eqx.combine(state.ema, state.network),
         data.data_dim,
@@ -369,50 +346,19 @@ def fit(network: eqx.Module, data: AugmentedData, **kwargs) -> JointModel:
     return train(network, data, **kwargs).model
 
 
-def _progress(enabled: bool, total: int, initial: int):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, desc="fit", unit="step", dynamic_ncols=True)
-
-
 def save_training(path, state: TrainState, data: AugmentedData, meta: dict, history) -> Path:
     """Write the training state, its EMA model and history to one checkpoint file."""
-    header = {
-        "kind": "training",
-        "meta": meta,
-        "history": [list(h) for h in history],
-        "step": int(state.step),
-    }
     ema_model = eqx.combine(state.ema, state.network)
-    return write_checkpoint(path, header, {"model": (ema_model, data.units), "state": state})
-
-
-def _resume(path, like: TrainState, meta: dict):
-    header, blobs = read_header(path)
-    if header.get("kind") != "training":
-        raise CheckpointError(f"checkpoint {path} holds no training state; cannot resume from it.")
-    saved = {"weight_output": "eps", **header["meta"]}  # files written before the option
-    names = (
-        "steps", "batch_size", "data_dim", "weight_dim", "cond_dim", "num_examples", "network",
-        "weight_output",
+    return save_state(
+        path, "training", state, meta, history, extra={"model": (ema_model, data.units)}
     )
-    changed = differences({n: saved.get(n) for n in names}, {n: meta[n] for n in names})
-    if changed:
-        raise CheckpointError(
-            f"cannot resume from {path}: it was written with other settings ("
-            + "; ".join(changed)
-            + "). Use a new checkpoint path, or resume=False to start over."
-        )
-    if saved["key"] != meta["key"]:
-        raise CheckpointError(
-            f"cannot resume from {path}: it was written with a different PRNG key, so the "
-            "continued run would not match an uninterrupted one. Pass the original key, "
-            "or a new checkpoint path."
-        )
-    state = restore_segment(path, blobs["state"], like, "state")
-    return state, [tuple(h) for h in header["history"]]
+
+
+# The settings a resumed run must share with the one that wrote the checkpoint.
+RESUME_FIELDS = (
+    "steps", "batch_size", "data_dim", "weight_dim", "cond_dim", "num_examples", "network",
+    "weight_output",
+)
 
 
 def load_model(path: str | Path, like: eqx.Module | None = None) -> JointModel:
@@ -442,10 +388,6 @@ def load_model(path: str | Path, like: eqx.Module | None = None) -> JointModel:
     units = WeightUnits(jnp.ones((meta["weight_dim"],)))
     network, units = restore_segment(path, blobs["model"], (like, units), "model")
     return JointModel(
-        network,
-        meta["data_dim"],
-        meta["weight_dim"],
-        meta["cond_dim"],
-        units,
-        meta.get("weight_output", "eps"),
+        network, meta["data_dim"], meta["weight_dim"], meta["cond_dim"], units,
+        meta["weight_output"],
     )

@@ -14,8 +14,6 @@ averaging. Steps run in jitted `lax.scan` chunks with batches drawn on device; s
 """
 
 import dataclasses
-import functools
-import time
 from pathlib import Path
 from typing import Literal
 
@@ -27,11 +25,11 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
-from selfguide import CheckpointError, TrainingInterrupted
-from selfguide._checkpoint import read_header, restore_segment, tree_fingerprint, write_checkpoint
+from selfguide import CheckpointError
+from selfguide._checkpoint import read_header, restore_segment, tree_fingerprint
 from selfguide._fields import check_field
-from selfguide._interrupt import report_resume
 from selfguide._jit_options import compiled
+from selfguide.training import Checkpointing, adam, resume_state, run_training, save_state
 
 from .data import Transitions
 
@@ -180,12 +178,6 @@ class ValueResult:
 _HISTORY = ("step", "q_loss", "v_loss", "q_mean", "seconds")
 
 
-@functools.cache
-def _adam(learning_rate: float) -> optax.GradientTransformation:
-    """One optimiser object per rate, so repeated runs reuse the compiled chunk."""
-    return optax.adam(learning_rate)
-
-
 def _init_state(obs_dim, act_dim, config: ValueConfig, optimizer, key) -> ValueState:
     ckey, vkey = jr.split(key)
     critic = TwinCritic(obs_dim, act_dim, config.hidden, key=ckey)
@@ -199,16 +191,20 @@ def _init_state(obs_dim, act_dim, config: ValueConfig, optimizer, key) -> ValueS
     )
 
 
-@compiled
-def _run_chunk(batch_data, state: ValueState, static, num_steps: int):
-    s_all, a_all, r_all, s2_all, done_all, key = batch_data
-    config, optimizer = static
-    loss_fn = expectile_loss if config.loss == "expectile" else linex_loss
-    dynamic, frozen = eqx.partition(state, eqx.is_array)
+class ValueStep(eqx.Module):
+    """One step of value learning for `selfguide.training.run_training`: a batch, `V`
+    towards the expectile (or linex) of the target critic, `Q` towards
+    `r + γ (1 − terminal) V(s')`, Polyak averaging. `data` is
+    `(s, a, r, s', terminal)`; the metrics are `(q_loss, v_loss, q_mean)`."""
 
-    def step(dynamic, _):
-        st = eqx.combine(dynamic, frozen)
-        idx = jr.randint(jr.fold_in(key, st.step), (config.batch_size,), 0, s_all.shape[0])
+    config: ValueConfig = eqx.field(static=True)
+    optimizer: optax.GradientTransformation = eqx.field(static=True)
+
+    def __call__(self, st: ValueState, data, key):
+        config, optimizer = self.config, self.optimizer
+        s_all, a_all, r_all, s2_all, done_all = data
+        loss_fn = expectile_loss if config.loss == "expectile" else linex_loss
+        idx = jr.randint(key, (config.batch_size,), 0, s_all.shape[0])
         s, a, r, s2, done = s_all[idx], a_all[idx], r_all[idx], s2_all[idx], done_all[idx]
 
         # V towards the expectile (or linex) of the target critic.
@@ -239,11 +235,8 @@ def _run_chunk(batch_data, state: ValueState, static, num_steps: int):
             lambda t, c: t + config.polyak * (c - t) if eqx.is_inexact_array(t) else t,
             st.target, critic,
         )
-        new = ValueState(critic, target, value, critic_opt, value_opt, st.step + 1)
-        return eqx.filter(new, eqx.is_array), jnp.stack([ql, vl, qm])
-
-    dynamic, losses = jax.lax.scan(step, dynamic, None, length=num_steps)
-    return eqx.combine(dynamic, frozen), losses
+        new = ValueState(critic, target, value, critic_opt, value_opt, st.step)
+        return new, jnp.stack([ql, vl, qm])
 
 
 def learn_values(
@@ -278,59 +271,47 @@ def learn_values(
         raise TypeError(f"learn_values: `data` must be Transitions, got {type(data).__name__}.")
     check_value_config(config)
     init_key, batch_key = jr.split(key)
-    optimizer = _adam(config.learning_rate)
+    optimizer = adam(config.learning_rate)
     state = _init_state(data.obs_dim, data.act_dim, config, optimizer, init_key)
     meta = {
         "config": _config_json(config), "num_examples": len(data), "obs_dim": data.obs_dim,
         "act_dim": data.act_dim, "key": tree_fingerprint(key),
     }
-    history: list[list[float]] = []
+    history: list = []
     if checkpoint is not None and resume and Path(checkpoint).exists():
-        state, history = _resume(checkpoint, state, meta)
-        if int(state.step) < config.steps:
-            report_resume("values", int(state.step), config.steps, checkpoint)
+        state, history = resume_state(
+            checkpoint, state, kind="values", meta=meta,
+            compare=("config", "num_examples", "obs_dim", "act_dim"), call="learn_values",
+        )
     bundle = (
         data.observations, data.actions, data.rewards, data.next_observations,
-        data.terminals.astype(jnp.float32), batch_key,
+        data.terminals.astype(jnp.float32),
     )
-    static = (config, optimizer)
-    done = int(state.step)
-    saved = done if checkpoint is not None and done > 0 else None
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.steps, initial=done, desc="values", unit="step",
-                   dynamic_ncols=True)
-    try:
-        while done < config.steps:
-            n = min(config.steps_per_chunk, config.steps - done)
-            start = time.perf_counter()
-            state, losses = _run_chunk(bundle, state, static, n)
-            means = np.asarray(jnp.mean(losses, axis=0))
-            done += n
-            history.append([done, *means.tolist(), time.perf_counter() - start])
-            if not np.all(np.isfinite(means)):
-                raise FloatingPointError(
-                    f"learn_values: the losses became non-finite at step {done} ({means}). "
-                    "Lower the learning rate, or check the reward scale (process_rewards)."
-                )
-            if bar is not None:
-                bar.update(n)
-                bar.set_postfix(q=f"{means[0]:.4f}", v=f"{means[1]:.4f}")
-            if checkpoint is not None:
-                save_values(checkpoint, state, meta, history)
-                saved = done
-    except KeyboardInterrupt:
-        raise TrainingInterrupted("values", done, config.steps, checkpoint, saved) from None
-    finally:
-        if bar is not None:
-            bar.close()
+    checkpointing = None
+    if checkpoint is not None:
+        checkpointing = Checkpointing(
+            Path(checkpoint), lambda st, rows: save_values(checkpoint, st, meta, rows)
+        )
+    state, history = run_training(
+        ValueStep(config, optimizer), state, bundle, key=batch_key, steps=config.steps,
+        metrics=("q_loss", "v_loss", "q_mean"), name="values",
+        steps_per_chunk=config.steps_per_chunk, history=history,
+        checkpointing=checkpointing, progress=progress, show={"q": "q_loss", "v": "v_loss"},
+        after_chunk=_stop_if_not_finite,
+    )
     if checkpoint is not None and not Path(checkpoint).exists():
         save_values(checkpoint, state, meta, history)
     cols = list(zip(*history, strict=True)) if history else [[]] * len(_HISTORY)
     hist = {name: np.asarray(c) for name, c in zip(_HISTORY, cols, strict=True)}
     return ValueResult(Values(state.target, state.value), state, hist)
+
+
+def _stop_if_not_finite(done: int, means: np.ndarray) -> None:
+    if not np.all(np.isfinite(means)):
+        raise FloatingPointError(
+            f"learn_values: the losses became non-finite at step {done} ({means}). Lower "
+            "the learning rate, or check the reward scale (process_rewards)."
+        )
 
 
 def _config_json(config: ValueConfig) -> dict:
@@ -340,25 +321,7 @@ def _config_json(config: ValueConfig) -> dict:
 
 
 def save_values(path, state: ValueState, meta: dict, history) -> Path:
-    header = {"kind": "values", "meta": meta, "history": [list(h) for h in history],
-              "step": int(state.step)}
-    return write_checkpoint(path, header, {"state": state})
-
-
-def _resume(path, like: ValueState, meta: dict):
-    header, blobs = read_header(path)
-    if header.get("kind") != "values":
-        raise CheckpointError(f"checkpoint {path} holds no value-learning state.")
-    saved = header["meta"]
-    for name in ("config", "num_examples", "obs_dim", "act_dim", "key"):
-        if saved.get(name) != meta[name]:
-            raise CheckpointError(
-                f"cannot resume value learning from {path}: it was written with "
-                f"{name}={saved.get(name)!r}, this run has {name}={meta[name]!r}. Use a new "
-                "run directory or resume=False."
-            )
-    state = restore_segment(path, blobs["state"], like, "state")
-    return state, [list(h) for h in header["history"]]
+    return save_state(path, "values", state, meta, history)
 
 
 def load_values(path: str | Path) -> tuple[Values, dict]:
@@ -371,7 +334,7 @@ def load_values(path: str | Path) -> tuple[Values, dict]:
     cfg = dict(meta["config"])
     cfg["hidden"] = tuple(cfg["hidden"])
     config = ValueConfig(**cfg)
-    optimizer = _adam(config.learning_rate)
+    optimizer = adam(config.learning_rate)
     like = _init_state(meta["obs_dim"], meta["act_dim"], config, optimizer, jr.key(0))
     state = restore_segment(path, blobs["state"], like, "state")
     return Values(state.target, state.value), header

@@ -6,10 +6,11 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
 from .._custom_types import PRNGKey
 from .._jit_options import compiled
+from ..training import default_optimizer, run_training
 
 
 class Classifier(eqx.Module):
@@ -73,24 +74,34 @@ class ClassScore(eqx.Module):
         return jax.nn.log_softmax(self.classifier.logits(x))[self.y]
 
 
-@compiled
-def _train_steps(classifier, opt_state, x, labels, key, optimizer, batch_size, steps):
-    params, static = eqx.partition(classifier, eqx.is_inexact_array)
+class ClassifierState(eqx.Module):
+    """The classifier, its optimiser state and the step count."""
 
-    def loss_fn(p, xb, yb):
-        model = eqx.combine(p, static)
-        logits = jax.vmap(model.mlp)(xb)
-        return jnp.mean(optax.softmax_cross_entropy(logits, yb))
+    classifier: "Classifier"
+    opt_state: PyTree
+    step: Int[Array, ""]
 
-    def step(carry, k):
-        p, s = carry
-        idx = jr.randint(k, (batch_size,), 0, x.shape[0])
-        loss, grads = jax.value_and_grad(loss_fn)(p, x[idx], labels[idx])
-        updates, s = optimizer.update(grads, s, p)
-        return (optax.apply_updates(p, updates), s), loss
 
-    (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), jr.split(key, steps))
-    return eqx.combine(params, static), opt_state, losses
+class ClassifierStep(eqx.Module):
+    """One cross-entropy step on a batch, for `selfguide.training.run_training`; `data` is
+    `(x, soft labels)`."""
+
+    optimizer: optax.GradientTransformation = eqx.field(static=True)
+    batch_size: int = eqx.field(static=True)
+
+    def __call__(self, state: ClassifierState, data, key):
+        x, labels = data
+        params, static = eqx.partition(state.classifier, eqx.is_inexact_array)
+
+        def loss_fn(p, xb, yb):
+            logits = jax.vmap(eqx.combine(p, static).mlp)(xb)
+            return jnp.mean(optax.softmax_cross_entropy(logits, yb))
+
+        idx = jr.randint(key, (self.batch_size,), 0, x.shape[0])
+        loss, grads = jax.value_and_grad(loss_fn)(params, x[idx], labels[idx])
+        updates, opt_state = self.optimizer.update(grads, state.opt_state, params)
+        classifier = eqx.combine(optax.apply_updates(params, updates), static)
+        return ClassifierState(classifier, opt_state, state.step), loss[None]
 
 
 def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
@@ -163,13 +174,18 @@ def train_classifier(
     cal, fit = order[:n_cal], order[n_cal:]
     targets = optax.smooth_labels(jax.nn.one_hot(y[fit], num_classes), label_smoothing)
     classifier = Classifier(x.shape[1], num_classes, width=width, depth=depth, key=init_key)
-    optimizer = optax.adamw(
-        optax.cosine_decay_schedule(learning_rate, steps), weight_decay=weight_decay
+    optimizer = default_optimizer(steps, learning_rate, weight_decay)
+    state = ClassifierState(
+        classifier,
+        optimizer.init(eqx.filter(classifier, eqx.is_inexact_array)),
+        jnp.asarray(0, jnp.int32),
     )
-    opt_state = optimizer.init(eqx.filter(classifier, eqx.is_inexact_array))
-    classifier, _, _ = _train_steps(
-        classifier, opt_state, jnp.asarray(x[fit]), targets, train_key, optimizer, batch_size, steps
+    state, _ = run_training(
+        ClassifierStep(optimizer, batch_size), state, (jnp.asarray(x[fit]), targets),
+        key=train_key, steps=steps, metrics=("loss",), name="classifier",
+        steps_per_chunk=max(steps, 1), progress=False,
     )
+    classifier = state.classifier
     if n_cal > 0:
         logits = np.asarray(jax.vmap(classifier.mlp)(jnp.asarray(x[cal])))
         log_t = _fit_temperature(logits, y[cal])

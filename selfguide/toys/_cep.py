@@ -18,14 +18,14 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
 from .._checks import float_array
 from .._custom_types import PRNGKey
 from .._guidance import AbstractGuidance
-from .._jit_options import compiled
 from .._nn._time_embedding import FourierTimeEmbedding
 from .._schedule import AbstractSchedule
+from ..training import default_optimizer, run_training
 
 
 class EnergyNetwork(eqx.Module):
@@ -94,36 +94,44 @@ def cep_loss(
     return -jnp.mean(jnp.sum(labels * jax.nn.log_softmax(f, axis=-1), axis=-1))
 
 
-@compiled(donate="all-except-first")
-def _cep_chunk(data, carry, static, num_steps):
-    x, e, key = data
-    net, opt_state, step = carry
-    schedule, optimizer, groups, support, beta_max = static
-    params, rest = eqx.partition(net, eqx.is_inexact_array)
+class CEPState(eqx.Module):
+    """The energy network, its optimiser state and the step count."""
 
-    def one(c, _):
-        params, opt_state, step = c
-        kb, kbeta, kl = jr.split(jr.fold_in(key, step), 3)
-        idx = jr.randint(kb, (groups, support), 0, x.shape[0])
-        beta = jr.uniform(kbeta, (groups,), maxval=beta_max)
+    network: "EnergyNetwork"
+    opt_state: PyTree
+    step: Int[Array, ""]
+
+
+class CEPStep(eqx.Module):
+    """One contrastive step for `selfguide.training.run_training`: `groups` groups of
+    `support` draws, `β ~ U[0, β_max]` per group. `data` is `(x, e)`."""
+
+    schedule: AbstractSchedule
+    optimizer: optax.GradientTransformation = eqx.field(static=True)
+    groups: int = eqx.field(static=True)
+    support: int = eqx.field(static=True)
+    beta_max: float = eqx.field(static=True)
+
+    def __call__(self, state: CEPState, data, key):
+        x, e = data
+        params, rest = eqx.partition(state.network, eqx.is_inexact_array)
+        kb, kbeta, kl = jr.split(key, 3)
+        idx = jr.randint(kb, (self.groups, self.support), 0, x.shape[0])
+        beta = jr.uniform(kbeta, (self.groups,), maxval=self.beta_max)
         loss, grads = eqx.filter_value_and_grad(
             lambda p: cep_loss(
                 eqx.combine(p, rest),
-                schedule,
+                self.schedule,
                 x[idx],
                 e[idx],
                 beta,
-                (beta / beta_max)[:, None],
+                (beta / self.beta_max)[:, None],
                 key=kl,
             )
         )(params)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state, step + 1), loss
-
-    (params, opt_state, step), losses = jax.lax.scan(
-        one, (params, opt_state, step), None, length=num_steps
-    )
-    return (eqx.combine(params, rest), opt_state, step), losses
+        updates, opt_state = self.optimizer.update(grads, state.opt_state, params)
+        network = eqx.combine(optax.apply_updates(params, updates), rest)
+        return CEPState(network, opt_state, state.step), loss[None]
 
 
 def train_cep(
@@ -140,29 +148,32 @@ def train_cep(
     learning_rate: float = 3e-4,
     steps_per_chunk: int = 500,
     callback: Callable[[int, float], None] | None = None,
+    progress: bool = False,
 ) -> tuple[EnergyNetwork, float]:
-    """Train the energy network with CEP's contrastive loss, `β ~ U[0, β_max]` per group.
+    """Train the energy network with CEP's contrastive loss, `β ~ U[0, β_max]` per group,
+    on the library's training loop.
 
     The network is conditioned on `β / β_max`. Returns `(network, wall seconds)`.
-    `callback(steps_done, mean_loss)` is called after each chunk (a progress bar).
+    `callback(steps_done, mean_loss)` is called after each chunk; `progress` draws a bar.
     """
     if steps < 0 or groups < 1 or support < 2 or beta_max <= 0:
         raise ValueError(
             "train_cep: need steps >= 0, groups >= 1, support >= 2 and beta_max > 0, got "
             f"{steps}, {groups}, {support}, {beta_max}."
         )
-    optimizer = optax.adamw(optax.cosine_decay_schedule(learning_rate, max(steps, 1)))
-    opt_state = optimizer.init(eqx.filter(net, eqx.is_inexact_array))
-    data = (jnp.asarray(x, jnp.float32), jnp.asarray(e, jnp.float32), key)
-    static = (schedule, optimizer, groups, support, float(beta_max))
-    carry, done, start = (net, opt_state, jnp.asarray(0, jnp.int32)), 0, time.perf_counter()
-    while done < steps:
-        n = min(steps_per_chunk, steps - done)
-        carry, losses = _cep_chunk(data, carry, static, n)
-        done += n
-        if callback is not None:
-            callback(done, float(np.mean(np.asarray(losses))))
-    return carry[0], time.perf_counter() - start
+    optimizer = default_optimizer(steps, learning_rate)
+    state = CEPState(
+        net, optimizer.init(eqx.filter(net, eqx.is_inexact_array)), jnp.asarray(0, jnp.int32)
+    )
+    data = (jnp.asarray(x, jnp.float32), jnp.asarray(e, jnp.float32))
+    step = CEPStep(schedule, optimizer, groups, support, float(beta_max))
+    start = time.perf_counter()
+    after = None if callback is None else (lambda done, means: callback(done, float(means[0])))
+    state, _ = run_training(
+        step, state, data, key=key, steps=steps, metrics=("loss",), name="cep",
+        steps_per_chunk=steps_per_chunk, progress=progress, after_chunk=after,
+    )
+    return state.network, time.perf_counter() - start
 
 
 class CEPGuidance(AbstractGuidance):

@@ -135,9 +135,27 @@ def test_wrong_version(run, tmp_path):
     _, path = run
     bad = _rewrite(path, tmp_path / "v99.ckpt", mutate_header=lambda h: h.update(version=99))
     with pytest.raises(
-        sg.CheckpointError, match="format version 99; this selfguide reads version 1"
+        sg.CheckpointError, match="format version 99; this selfguide reads version 2"
     ):
         sg.load_model(bad)
+
+
+def test_version_1_files_are_migrated(run, tmp_path):
+    """A version 1 training file, written before the weight parametrisation was recorded,
+    reads as a noise-predicting (`"eps"`) model and resumes only as one."""
+    result, path = run
+
+    def as_v1(header):
+        header.update(version=1)
+        header["meta"].pop("weight_output")
+
+    old = _rewrite(path, tmp_path / "v1.ckpt", mutate_header=as_v1)
+    assert sg.load_model(old).weight_output == "eps"
+    assert _checkpoint.read_header(old)[0]["version"] == 2
+    z, t = jnp.asarray([0.1, -0.2, 0.5]), jnp.asarray(0.5)
+    np.testing.assert_array_equal(  # the same arrays, read as the other parametrisation
+        sg.load_model(old).network(z, t), sg.load_model(path).network(z, t)
+    )
 
 
 def test_write_is_atomic(run, tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import optax
 import pytest
 
 import selfguide as sg
-from selfguide import _train
+from selfguide.training import _loop
 
 SCHEDULE = sg.VPSchedule(num_steps=15)
 
@@ -133,7 +133,7 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, monkeypatch):
     reference = _tiny_run()
     path = tmp_path / "run.ckpt"
     calls = {"n": 0}
-    original = _train._run_chunk
+    original = _loop._run_chunk
 
     def interrupted(*args, **kwargs):
         calls["n"] += 1
@@ -141,10 +141,10 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_train, "_run_chunk", interrupted)
+    monkeypatch.setattr(_loop, "_run_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _tiny_run(checkpoint=path)
-    monkeypatch.setattr(_train, "_run_chunk", original)
+    monkeypatch.setattr(_loop, "_run_chunk", original)
     header, _ = sg._checkpoint.read_header(path)
     assert header["step"] == 10  # two chunks of five were saved
     resumed = _tiny_run(checkpoint=path)

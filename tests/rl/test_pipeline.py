@@ -11,6 +11,7 @@ import pytest
 import selfguide
 import selfguide_rl as sgrl
 from selfguide import _train as core_train
+from selfguide.training import _loop
 from selfguide_rl import _values
 from selfguide_rl._cli import main
 
@@ -86,25 +87,27 @@ def test_train_act_eval_smoke(reference_run, tiny_maze):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
 
 
-def _interrupt(monkeypatch, module, at_call):
-    original = module._run_chunk
+def _interrupt(monkeypatch, step_type, at_call):
+    """Ctrl-C at the `at_call`-th chunk of the trainer whose step is a `step_type`."""
+    original = _loop._run_chunk
     calls = {"n": 0}
 
-    def interrupted(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == at_call:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
+    def interrupted(fixed, *args, **kwargs):
+        if isinstance(fixed[1], step_type):
+            calls["n"] += 1
+            if calls["n"] == at_call:
+                raise KeyboardInterrupt
+        return original(fixed, *args, **kwargs)
 
-    monkeypatch.setattr(module, "_run_chunk", interrupted)
-    return lambda: monkeypatch.setattr(module, "_run_chunk", original)
+    monkeypatch.setattr(_loop, "_run_chunk", interrupted)
+    return lambda: monkeypatch.setattr(_loop, "_run_chunk", original)
 
 
 @pytest.mark.parametrize("stage", ["values", "policy"])
 def test_resume_matches_uninterrupted(reference_run, tiny_maze, tmp_path, monkeypatch, stage):
     run_dir = tmp_path / "run"
-    module = _values if stage == "values" else core_train
-    restore = _interrupt(monkeypatch, module, at_call=2)
+    step_type = _values.ValueStep if stage == "values" else core_train.DiffusionStep
+    restore = _interrupt(monkeypatch, step_type, at_call=2)
     with pytest.raises(KeyboardInterrupt):
         sgrl.train_run(tiny_maze, run_dir, overrides=TINY, progress=False)
     restore()
@@ -112,7 +115,9 @@ def test_resume_matches_uninterrupted(reference_run, tiny_maze, tmp_path, monkey
     assert (run_dir / "policy.ckpt").exists() == (stage == "policy")
     if stage == "policy":
         # The finished value stage is loaded, not redone.
-        monkeypatch.setattr(_values, "_run_chunk", _fail)
+        original = _loop._run_chunk
+        monkeypatch.setattr(_loop, "_run_chunk", lambda fixed, *args: (
+            _fail() if isinstance(fixed[1], _values.ValueStep) else original(fixed, *args)))
     agent = sgrl.train_run(tiny_maze, run_dir, overrides=TINY, progress=False)
     ref = reference_run
     for a, b in zip(_leaves(ref.policy.values), _leaves(agent.policy.values), strict=True):
