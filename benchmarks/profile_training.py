@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import speed  # noqa: E402
 
 import selfguide as sg  # noqa: E402
-from selfguide import _train  # noqa: E402
+from selfguide.training import run_chunk  # noqa: E402
 
 GROUPS = (
     ("dropout", ("Dropout", "bernoulli", "_uniform", "threefry", "philox")),
@@ -93,15 +93,17 @@ def main(argv=None) -> None:
     schedule = sg.VPSchedule(num_steps=15)
     optimizer = sg.default_optimizer(1_000_000)
     params = eqx.filter(net, eqx.is_inexact_array)
-    state = _train.TrainState(
+    state = sg.TrainState(
         net, jax.tree.map(jnp.copy, params), optimizer.init(params), jnp.asarray(0, jnp.int32)
     )
-    static = (schedule, optimizer, args.batch, 6, 0.999, None, None, "eps")
-    bundle = (data.z, cond, jnp.ones(7), jr.key(1))
+    step = sg.DiffusionStep(
+        schedule, optimizer, args.batch, 6, 0.999, None, None, sg.NoiseWeights(), "cpu"
+    )
+    fixed = ((data.z, cond, jnp.ones(7)), step, jr.key(1))
     holder = {"state": state}
 
     def chunk():
-        holder["state"], losses = _train._run_chunk(bundle, holder["state"], static, args.steps)
+        holder["state"], losses = run_chunk(fixed, holder["state"], args.steps)
         losses.block_until_ready()
 
     chunk()
@@ -110,7 +112,7 @@ def main(argv=None) -> None:
         start = time.perf_counter()
         chunk()
         times.append((time.perf_counter() - start) / args.steps)
-    hlo = _train._run_chunk.lower(bundle, holder["state"], static, args.steps)
+    hlo = run_chunk.lower(fixed, holder["state"], args.steps)
     instructions = _instructions(hlo.lowered.compile().as_text())
     with tempfile.TemporaryDirectory() as trace_dir:
         jax.profiler.start_trace(trace_dir, create_perfetto_trace=True)

@@ -219,14 +219,13 @@ def main(argv=None) -> int:
         k, v = text.split("=", 1)
         overrides[k] = json.loads(v)
 
-    minari_root = args.work / "minari"
-    os.environ["MINARI_DATASETS_PATH"] = str(minari_root.resolve())
+    minari_root = (args.work / "minari").resolve()
     suite: dict[str, tuple[str, str | None]] = {}
     notes: list[str] = []
     if args.full:
         for mid in FULL_MINARI:
             try:
-                sgrl.load_minari(mid, download=True)
+                sgrl.load_minari(mid, download=True, root=minari_root)
                 suite[mid.replace("/", "_")] = (mid, None)
             except Exception as err:  # noqa: BLE001  (report and go on)
                 notes.append(f"{mid}: not loadable here ({type(err).__name__}: "
@@ -259,7 +258,8 @@ def main(argv=None) -> int:
             run_dir = args.work / "runs" / name / f"seed{seed}"
             t0 = time.perf_counter()
             agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
-                                   full=args.full, overrides=overrides, progress=False)
+                                   full=args.full, overrides=overrides, root=minari_root,
+                                   progress=False)
             train_s = time.perf_counter() - t0
             p = agent.preset
             budgets[name] = {

@@ -19,12 +19,22 @@ wise work is not counted, as in the usual model-FLOP-utilisation convention):
   input layer. The time embedding is computed once per step (it is shared by the batch).
 
 XLA's own count (`cost_analysis`, which includes elementwise work) is reported beside it.
+
+The runs use XLA's 512-bit vectors on CPU (`--xla_cpu_prefer_vector_width=512`, added to
+`XLA_FLAGS` unless it sets the option already), as the library's programs did before that
+became the user's choice (`docs/performance.md`), so the tables compare across versions.
 """
+
+import os
+
+if "xla_cpu_prefer_vector_width" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_prefer_vector_width=512"
+    ).strip()
 
 import argparse
 import datetime
 import json
-import os
 import platform
 import time
 from pathlib import Path
@@ -36,7 +46,7 @@ import jax.random as jr
 import numpy as np
 
 import selfguide as sg
-from selfguide import _train
+from selfguide.training import run_chunk
 
 STATE_DIM, ACTION_DIM = 17, 6
 # Training rows are the best of this many chunks: a slow phase of a shared machine can last
@@ -156,22 +166,24 @@ def bench_training(
     schedule = sg.VPSchedule(num_steps=15)
     optimizer = sg.default_optimizer(1_000_000)
     params = eqx.filter(net, eqx.is_inexact_array)
-    state = _train.TrainState(
+    state = sg.TrainState(
         net, jax.tree.map(jnp.copy, params), optimizer.init(params), jnp.asarray(0, dtype=jnp.int32)
     )
     state = jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x) else x, state)
-    static = (schedule, optimizer, batch, ACTION_DIM, 0.999, None, None, "eps")
-    bundle = (data.z, cond, jnp.ones(ACTION_DIM + 1), jr.key(1))
+    step = sg.DiffusionStep(
+        schedule, optimizer, batch, ACTION_DIM, 0.999, None, None, sg.NoiseWeights(), "cpu"
+    )
+    fixed = ((data.z, cond, jnp.ones(ACTION_DIM + 1)), step, jr.key(1))
     holder = {"state": state}
 
     def chunk():
-        holder["state"], losses = _train._run_chunk(bundle, holder["state"], static, steps)
+        holder["state"], losses = run_chunk(fixed, holder["state"], steps)
         losses.block_until_ready()
 
     first, t = _time(chunk, repeats=TRAINING_REPEATS)
     rate = max(rate, measure_rate())  # the yardstick right after, under the same conditions
     flops = train_step_flops(net, batch, schedule.num_steps)
-    lowered = _train._run_chunk.lower(bundle, holder["state"], static, 1)
+    lowered = run_chunk.lower(fixed, holder["state"], 1)
     xla = lowered.lowered.compile().cost_analysis()
     xla_flops = float((xla[0] if isinstance(xla, list) else xla).get("flops", float("nan")))
     return _training_row(variant, batch, steps, flops, xla_flops, rate, first, t)

@@ -16,10 +16,12 @@ class WeightUnits(eqx.Module):
     scale: Float[Array, " K"]
 
     def to_model(self, w: Float[ArrayLike, "*batch K"]) -> Float[Array, "*batch K"]:
-        return jnp.asarray(w) / self.scale
+        w = jnp.asarray(w)
+        return w / jnp.broadcast_to(self.scale, w.shape)
 
     def to_user(self, w: Float[ArrayLike, "*batch K"]) -> Float[Array, "*batch K"]:
-        return jnp.asarray(w) * self.scale
+        w = jnp.asarray(w)
+        return w * jnp.broadcast_to(self.scale, w.shape)
 
     @classmethod
     def identity(cls, weight_dim: int) -> "WeightUnits":

@@ -1,41 +1,67 @@
-"""The `selfguide` command: `selfguide demo`, and one subcommand per registered task."""
+"""The `selfguide` command: one subcommand per entry point in the group `selfguide.commands`.
+
+A package adds a subcommand by naming, in its `pyproject.toml`, a module (or any object)
+that has
+
+- `HELP`: the one-line description shown by `selfguide --help`;
+- `add_arguments(parser)`: adds the subcommand's arguments to an `argparse` parser;
+- `run(args)`: runs it and returns the exit code (`None` means 0);
+
+```toml
+[project.entry-points."selfguide.commands"]
+toy = "selfguide.toys._command"
+```
+
+The core itself defines no subcommand: `selfguide toy`, `selfguide demo` and
+`selfguide conditional` come from `selfguide.toys` and `selfguide.conditional` this way.
+"""
 
 import argparse
+import importlib.metadata
 import sys
-from collections.abc import Callable
+from typing import Any
 
-Handler = Callable[[argparse.Namespace], int | None]
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
-
-
-def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None]):
-    """Register a subcommand: `@command("demo", "…", add_arguments)` on its handler."""
-
-    def register(handler: Handler) -> Handler:
-        COMMANDS[name] = (help, add_arguments, handler)
-        return handler
-
-    return register
+COMMAND_GROUP = "selfguide.commands"
 
 
-def _load_commands() -> None:
-    from . import _demo  # noqa: F401  (registers `demo`)
-    from .conditional import _command as _conditional  # noqa: F401  (registers `conditional`)
-    from .toys import _command  # noqa: F401  (registers `toy`)
+def load_commands() -> dict[str, Any]:
+    """The installed subcommands, name → the object its entry point names, sorted by name."""
+    commands = {}
+    entries = sorted(importlib.metadata.entry_points(group=COMMAND_GROUP), key=lambda e: e.name)
+    for entry in entries:
+        if entry.name in commands:
+            continue  # the same package seen twice on the path: its first copy wins
+        command = entry.load()
+        missing = [a for a in ("HELP", "add_arguments", "run") if not hasattr(command, a)]
+        if missing:
+            raise TypeError(
+                f"selfguide: the entry point {entry.name!r} ({entry.value}) in the group "
+                f"{COMMAND_GROUP!r} lacks {', '.join(missing)}; a subcommand needs HELP, "
+                "add_arguments(parser) and run(args)."
+            )
+        commands[entry.name] = command
+    return commands
 
 
 def main(argv: list[str] | None = None) -> int:
-    _load_commands()
+    commands = load_commands()
+    if not commands:
+        print(
+            f"selfguide: no subcommands are installed (no entry points in the group "
+            f"{COMMAND_GROUP!r}); reinstall the package, e.g. `pip install -e .`.",
+            file=sys.stderr,
+        )
+        return 2
     parser = argparse.ArgumentParser(
         prog="selfguide", description="Self-weighted guidance for diffusion models."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (help_text, add_arguments, _) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    for name, command in commands.items():
+        command.add_arguments(sub.add_parser(name, help=command.HELP, description=command.HELP))
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     try:
-        return int(COMMANDS[args.command][2](args) or 0)
+        return int(commands[args.command].run(args) or 0)
     except KeyboardInterrupt as error:
         from ._interrupt import interrupted_message
 

@@ -8,7 +8,6 @@ from jaxtyping import ArrayLike, Float
 
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance
-from ._jit_options import jit_options
 from ._sample import Samples, _prepare, _sample_rows, as_float32
 from ._sampler._base import AbstractSampler
 from ._schedule import AbstractSchedule
@@ -27,21 +26,22 @@ class CompiledSample:
     """
 
     def __init__(self, model, schedule, *, num, cond, guidance, sampler):
-        model, schedule, guidance, sampler, cond_arr, per_row, squeeze = _prepare(
-            model, schedule, num, cond, guidance, sampler, "compile_sample"
+        request = _prepare(model, schedule, num, cond, guidance, sampler, "compile_sample")
+        cond_arr = request.cond
+        dynamic, static = eqx.partition(
+            request._replace(guidance=None, cond=None), eqx.is_array
         )
-        dynamic, static = eqx.partition((model, schedule, sampler), eqx.is_array)
-        guidance_dynamic, self._guidance_static = eqx.partition(guidance, eqx.is_array)
+        guidance_dynamic, self._guidance_static = eqx.partition(request.guidance, eqx.is_array)
         guidance_static = self._guidance_static
 
         def run(dynamic, guidance_dynamic, cond, key):
-            model, schedule, sampler = eqx.combine(dynamic, static)
             guidance = eqx.combine(guidance_dynamic, guidance_static)
-            return _sample_rows(model, schedule, guidance, sampler, cond, key, per_row, squeeze)
+            request = eqx.combine(dynamic, static)._replace(guidance=guidance, cond=cond)
+            return _sample_rows(request, key)
 
         self._dynamic, self._guidance_dynamic = dynamic, guidance_dynamic
         self.cond_shape = None if cond_arr is None else cond_arr.shape
-        program = jax.jit(run, **jit_options())
+        program = jax.jit(run)
         self._compiled = program.lower(dynamic, guidance_dynamic, cond_arr, jr.key(0)).compile()
 
     def __call__(

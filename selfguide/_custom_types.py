@@ -12,6 +12,15 @@ PRNGKey: TypeAlias = Key[Array, ""] | jax.Array
 Scalar: TypeAlias = Float[ArrayLike, ""]
 """A float scalar: a Python float, a NumPy scalar or a 0-d array."""
 
+Cond: TypeAlias = Float[Array, " c"] | None
+"""One example's conditioning vector, or `None` for an unconditional model."""
+
+EpsPair: TypeAlias = tuple[Float[Array, " d"], Float[Array, " K"]]
+"""`(ε_x, ε_w)`: the noise predicted for the data and for the weight channels."""
+
 RealArray: TypeAlias = Float[Array, "..."] | Float[np.ndarray, "..."]
 
-__all__ = ["Array", "ArrayLike", "Float", "Int", "Key", "PRNGKey", "RealArray", "Scalar", "Shaped"]
+__all__ = [
+    "Array", "ArrayLike", "Cond", "EpsPair", "Float", "Int", "Key", "PRNGKey", "RealArray",
+    "Scalar", "Shaped",
+]

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
@@ -14,6 +13,8 @@ from ._checks import float_array, warn_caller
 from ._custom_types import PRNGKey
 from ._joint import JointModel
 from ._schedule import AbstractSchedule
+from ._selection import AbstractSelection, Argmax, Softmax
+from ._weight_output import NoiseWeights
 
 EPS_SAFE_CLIP_MIN = 0.03
 """The smallest `clip_min` that kept every guided sample of a noise-predicting weight output
@@ -93,7 +94,7 @@ def _channel_mix(
 
 
 def combine_weights(
-    caller: str, w: Float[Array, " K"], index: int | None, mix: Array | None
+    w: Float[Array, " K"], index: int | None, mix: Array | None
 ) -> Float[Array, ""]:
     """One scalar weight from the K channels: a single channel or a positive mix."""
     return w[index] if mix is None else w @ mix
@@ -169,7 +170,8 @@ class SelfWeightedGuidance(AbstractGuidance):
     def validate(self, model: JointModel) -> None:
         check_channel("SelfWeightedGuidance", model, self.channel_index, self.channel_mix)
         low = self.clip_min
-        if model.weight_output == "eps" and not isinstance(low, jax.core.Tracer):
+        noisy = isinstance(model.weight_output, NoiseWeights)
+        if noisy and not isinstance(low, jax.core.Tracer):
             if float(low) < EPS_SAFE_CLIP_MIN * (1 - 1e-6):  # float32 rounding of 0.03
                 warn_caller(
                     "SelfWeightedGuidance: this model's weight output predicts noise "
@@ -193,7 +195,7 @@ class SelfWeightedGuidance(AbstractGuidance):
     ) -> tuple[Float[Array, ""], Float[Array, " D"]]:
         """`(log ŵ_0(z), ε(z))`: the guidance potential and the unguided ε."""
         eps, w0 = model.eps_and_weights(z, t, cond, schedule)
-        w = combine_weights("SelfWeightedGuidance", w0, self.channel_index, self.channel_mix)
+        w = combine_weights(w0, self.channel_index, self.channel_mix)
         w = jnp.clip(w, self.clip_min, self.clip_max)
         return jnp.log(w), eps
 
@@ -207,18 +209,22 @@ class SelfWeightedGuidance(AbstractGuidance):
 class Resampling(AbstractGuidance):
     """Draw `num_candidates` samples per request and keep one, by weight or by a score.
 
-    With `guidance=NoGuidance()` and `select="softmax"`, `temperature=1` on the sampled
-    weight this is importance resampling of `q` by `w` (exact as the number of candidates
-    grows); `select="argmax"` with a critic `score` is IDQL/SfBC; with
+    With `guidance=NoGuidance()` and `select=Softmax(1.0)` on the sampled weight this is
+    importance resampling of `q` by `w` (exact as the number of candidates grows);
+    `select=Argmax()` with a critic `score` is IDQL/SfBC; with
     `guidance=SelfWeightedGuidance(...)` and a critic it is SWG-R.
 
     **Arguments:**
 
     - `num_candidates`: `N ≥ 1` candidates per returned sample.
     - `guidance`: how each candidate is sampled (default: unguided).
-    - `select`: `"argmax"` keeps the best; `"softmax"` draws one with probability
-        `∝ exp(score / temperature)`.
-    - `temperature`: softmax temperature (an array: no recompile on change).
+    - `select`: [`Argmax()`][selfguide.Argmax] keeps the best;
+        [`Softmax(temperature)`][selfguide.Softmax] (the default, at temperature 1) draws
+        one with probability `∝ exp(score / temperature)`. The names `"argmax"` and
+        `"softmax"` are accepted too.
+    - `temperature`: with `select` left out or `"softmax"`, the softmax temperature
+        (default 1; an array: no recompile on change). With a selection module, give the
+        temperature to `Softmax` instead.
     - `score`: `score(x, w, cond) -> scalar` in user units, for one candidate; default
         `log w` of the chosen weight channel(s) (so softmax at temperature 1 draws `∝ w`).
         A function, or an `eqx.Module` (e.g. a critic): its arrays are traced, so a new
@@ -228,8 +234,7 @@ class Resampling(AbstractGuidance):
 
     num_candidates_: int = eqx.field(static=True)
     guidance: AbstractGuidance
-    select_mode: str = eqx.field(static=True)
-    temperature: Float[Array, ""]
+    selection: AbstractSelection
     score: Callable | None  # a plain function stays static; an eqx.Module score is traced
     channel_index: int | None = eqx.field(static=True)
     channel_mix: Float[Array, " K"] | None
@@ -238,8 +243,8 @@ class Resampling(AbstractGuidance):
         self,
         num_candidates: int,
         guidance: AbstractGuidance | None = None,
-        select: str = "softmax",
-        temperature: float | Float[ArrayLike, ""] = 1.0,
+        select: AbstractSelection | str | None = None,
+        temperature: float | Float[ArrayLike, ""] | None = None,
         score: Callable | None = None,
         channel: int | Sequence[float | int] | Float[ArrayLike, " K"] = 0,
     ):
@@ -247,12 +252,9 @@ class Resampling(AbstractGuidance):
             raise TypeError(f"Resampling: num_candidates must be an int, got {num_candidates!r}.")
         if num_candidates < 1:
             raise ValueError(f"Resampling: num_candidates must be >= 1, got {num_candidates}.")
-        if select not in ("argmax", "softmax"):
-            raise ValueError(f"Resampling: select must be 'argmax' or 'softmax', got {select!r}.")
         self.num_candidates_ = num_candidates
         self.guidance = NoGuidance() if guidance is None else guidance
-        self.select_mode = select
-        self.temperature = float_array("Resampling: temperature", temperature, nonnegative=True)
+        self.selection = _selection(select, temperature)
         self.score = score
         self.channel_index, self.channel_mix = _channel_mix("Resampling", channel)
 
@@ -274,15 +276,35 @@ class Resampling(AbstractGuidance):
         x, w = candidates[:, :d], model.units.to_user(candidates[:, d:])
         if self.score is not None:
             return jax.vmap(lambda xi, wi: self.score(xi, wi, cond))(x, w)
-        w_model = candidates[:, d:]
-        mixed = jax.vmap(
-            lambda wi: combine_weights("Resampling", wi, self.channel_index, self.channel_mix)
-        )(w_model)
+        # The default score reads the same user-unit weights a user's score gets.
+        mixed = jax.vmap(lambda wi: combine_weights(wi, self.channel_index, self.channel_mix))(w)
         return jnp.log(jnp.maximum(mixed, 1e-30))
 
     def select(self, model, candidates, cond, *, key):
-        s = self.scores(model, candidates, cond)
-        if self.select_mode == "argmax":
-            return candidates[jnp.argmax(s)]
-        logits = s / jnp.maximum(self.temperature, 1e-8)
-        return candidates[jr.categorical(key, logits)]
+        return self.selection.select(self.scores(model, candidates, cond), candidates, key)
+
+
+def _selection(select: AbstractSelection | str | None, temperature) -> AbstractSelection:
+    """`Resampling`'s `select` and `temperature` as one selection module."""
+    if isinstance(select, AbstractSelection):
+        if temperature is not None:
+            raise ValueError(
+                "Resampling: temperature applies only when select is left out or 'softmax'; "
+                f"give it to the selection instead, e.g. Softmax({temperature!r})."
+            )
+        return select
+    if select is None or select == "softmax":
+        temperature = 1.0 if temperature is None else temperature
+        return Softmax(float_array("Resampling: temperature", temperature, nonnegative=True))
+    if select == "argmax":
+        if temperature is not None:
+            raise ValueError(
+                "Resampling: select='argmax' keeps the best candidate and takes no "
+                f"temperature, got temperature={temperature!r}; use select=Softmax(...) to "
+                "draw with a temperature."
+            )
+        return Argmax()
+    raise ValueError(
+        "Resampling: select must be Argmax(), Softmax(temperature) or their names 'argmax' "
+        f"or 'softmax', got {select!r}."
+    )

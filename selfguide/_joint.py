@@ -6,18 +6,11 @@ from jaxtyping import Array, Float
 
 from ._augment import WeightUnits
 from ._schedule import AbstractSchedule
-
-WEIGHT_OUTPUTS = ("eps", "denoised")
-
-
-def check_weight_output(caller: str, weight_output: str) -> str:
-    if weight_output not in WEIGHT_OUTPUTS:
-        raise ValueError(
-            f"{caller}: weight_output must be 'eps' (the network predicts the noise of the "
-            "weight channels, as in the reference) or 'denoised' (it predicts the clean weights "
-            f"ŵ_0 directly); got {weight_output!r}."
-        )
-    return weight_output
+from ._weight_output import (
+    AbstractWeightOutput,
+    NoiseWeights,
+    as_weight_output,
+)
 
 
 class JointModel(eqx.Module):
@@ -31,9 +24,11 @@ class JointModel(eqx.Module):
     - `network`: the network, called as `network(z, t, cond, key=None)` on one example.
     - `data_dim`, `weight_dim`, `cond_dim`: the channel split and conditioning size.
     - `units`: maps model weights back to user units (default: identity).
-    - `weight_output`: what the network's weight outputs are: `"eps"`, the noise (the
-        reference), or `"denoised"`, the clean weights `ŵ_0` themselves (see
-        [`fit`][selfguide.fit]). Either way the model's `eps` is the noise over all channels.
+    - `weight_output`: what the network's weight outputs are:
+        [`NoiseWeights()`][selfguide.NoiseWeights] (or `"eps"`, the default here: the usual
+        convention of a diffusion network) or [`DenoisedWeights()`][selfguide.DenoisedWeights]
+        (or `"denoised"`, what [`fit`][selfguide.fit] trains by default). Either way the
+        model's `eps` is the noise over all channels.
     """
 
     network: eqx.Module
@@ -41,7 +36,7 @@ class JointModel(eqx.Module):
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
     units: WeightUnits
-    weight_output: str = eqx.field(static=True)
+    weight_output: AbstractWeightOutput
 
     def __init__(
         self,
@@ -50,7 +45,7 @@ class JointModel(eqx.Module):
         weight_dim: int,
         cond_dim: int = 0,
         units: WeightUnits | None = None,
-        weight_output: str = "eps",
+        weight_output: AbstractWeightOutput | str = "eps",
     ):
         if data_dim < 1 or weight_dim < 1 or cond_dim < 0:
             raise ValueError(
@@ -65,7 +60,7 @@ class JointModel(eqx.Module):
                 f"JointModel: units.scale must have shape ({weight_dim},), "
                 f"got {self.units.scale.shape}."
             )
-        self.weight_output = check_weight_output("JointModel", weight_output)
+        self.weight_output = as_weight_output("JointModel", weight_output)
 
     @property
     def total_dim(self) -> int:
@@ -94,11 +89,7 @@ class JointModel(eqx.Module):
         model's estimate of the clean weights, `ŵ_0 = (w_t − σ_t ε^w)/α_t` (Tweedie)."""
         alpha, sigma = schedule.alpha_sigma(t)
         eps_x, out_w = self.outputs(z, t, cond)
-        w_t = z[self.data_dim :]
-        if self.weight_output == "denoised":
-            w0, eps_w = out_w, (w_t - alpha * out_w) / sigma
-        else:
-            w0, eps_w = (w_t - sigma * out_w) / alpha, out_w
+        eps_w, w0 = self.weight_output.eps_and_w0(out_w, z[self.data_dim :], alpha, sigma)
         return jnp.concatenate([eps_x, eps_w]), w0
 
     def eps(
@@ -110,7 +101,7 @@ class JointModel(eqx.Module):
     ) -> Float[Array, " D"]:
         """The unguided noise prediction for one example (no dropout). A model whose
         weight output is `"denoised"` needs the `schedule` to turn it into noise."""
-        if self.weight_output == "eps":
+        if isinstance(self.weight_output, NoiseWeights):  # the outputs are the noise already
             return jnp.concatenate(self.outputs(z, t, cond))
         if schedule is None:
             raise ValueError(

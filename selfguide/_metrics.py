@@ -2,7 +2,7 @@
 
 Every distance here is between two finite samples, so it scatters above zero (the unbiased
 MMD², around zero) even when both come from the same distribution.
-[`noise_floor`][selfguide.toys.noise_floor] measures that level: the same metric between two
+[`noise_floor`][selfguide.noise_floor] measures that level: the same metric between two
 independent exact draws of the same sizes, averaged over seeds. A model is as good as exact
 sampling at that sample size when its value is within the floor's spread.
 """

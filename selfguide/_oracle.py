@@ -14,9 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._custom_types import PRNGKey
-from ._joint import check_weight_output
+from ._custom_types import Cond, PRNGKey
 from ._schedule import AbstractSchedule
+from ._weight_output import AbstractWeightOutput, as_weight_output
 
 
 class GaussianMixtureOracle(eqx.Module):
@@ -28,8 +28,10 @@ class GaussianMixtureOracle(eqx.Module):
         `probs`: `(M,)` mixture weights.
     - `tilts`: `(K, d)`, one `b_j` per weight channel.
     - `schedule`: the schedule the samplers will use (the oracle needs `α_t`, `σ_t`).
-    - `weight_output`: `"eps"` (the weight outputs are noise) or `"denoised"` (they are the
-        exact `E[w_0 | z_t]`); wrap in `JointModel(..., weight_output=...)` to match.
+    - `weight_output`: [`NoiseWeights()`][selfguide.NoiseWeights] or `"eps"` (the weight
+        outputs are noise), or [`DenoisedWeights()`][selfguide.DenoisedWeights] or
+        `"denoised"` (they are the exact `E[w_0 | z_t]`); wrap in
+        `JointModel(..., weight_output=...)` to match.
     """
 
     means: Float[Array, "M d"]
@@ -40,7 +42,7 @@ class GaussianMixtureOracle(eqx.Module):
     data_dim: int = eqx.field(static=True)
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True, default=0)
-    weight_output: str = eqx.field(static=True, default="eps")
+    weight_output: AbstractWeightOutput
 
     def __init__(
         self,
@@ -49,7 +51,7 @@ class GaussianMixtureOracle(eqx.Module):
         probs: Float[ArrayLike, " M"],
         tilts: Float[ArrayLike, "K d"],
         schedule: AbstractSchedule,
-        weight_output: str = "eps",
+        weight_output: AbstractWeightOutput | str = "eps",
     ):
         self.means = jnp.asarray(means, dtype=jnp.float32)
         self.stds = jnp.asarray(stds, dtype=jnp.float32)
@@ -59,7 +61,7 @@ class GaussianMixtureOracle(eqx.Module):
         self.data_dim = self.means.shape[1]
         self.weight_dim = self.tilts.shape[0]
         self.cond_dim = 0
-        self.weight_output = check_weight_output("GaussianMixtureOracle", weight_output)
+        self.weight_output = as_weight_output("GaussianMixtureOracle", weight_output)
 
     def _posterior(self, x_t: Float[Array, " d"], t: Float[Array, ""]):
         """Responsibilities and per-component posterior mean/variance of `x_0` given `x_t`."""
@@ -78,15 +80,12 @@ class GaussianMixtureOracle(eqx.Module):
     ) -> Float[Array, " K"]:
         """`log E[exp(b_jᵀ x_0) | x_t]` for each channel `j`."""
         resp, post_mean, post_var, _, _ = self._posterior(x_t, t)
-        log_mgf = post_mean @ self.tilts.T + 0.5 * post_var[:, None] * jnp.sum(self.tilts**2, 1)
+        tilt_norms = jnp.sum(self.tilts**2, axis=1)  # (K,)
+        log_mgf = post_mean @ self.tilts.T + 0.5 * post_var[:, None] * tilt_norms[None, :]
         return jax.nn.logsumexp(jnp.log(resp)[:, None] + log_mgf, axis=0)
 
     def __call__(
-        self,
-        z: Float[Array, " D"],
-        t: Float[Array, ""],
-        cond: Float[Array, " c"] | None = None,
-        *,
+        self, z: Float[Array, " D"], t: Float[Array, ""], cond: Cond = None, *,
         key: PRNGKey | None = None,
     ) -> Float[Array, " D"]:
         del cond, key
@@ -96,7 +95,7 @@ class GaussianMixtureOracle(eqx.Module):
         score = -jnp.sum(resp[:, None] * diff / var_t[:, None], axis=0)
         eps_x = -sigma * score
         w0 = jnp.exp(self.log_expected_weight(x_t, t))
-        out_w = w0 if self.weight_output == "denoised" else (w_t - alpha * w0) / sigma
+        out_w = self.weight_output.outputs_for(w0, w_t, alpha, sigma)
         return jnp.concatenate([eps_x, out_w])
 
     def tilted(self, scale: int = 1, mix: Float[ArrayLike, " K"] | list | None = None):

@@ -11,12 +11,12 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance, NoGuidance
-from ._jit_options import compiled
 from ._joint import JointModel, as_joint_model
-from ._nn._rows_major import sampling_layers
+from ._nn._denoiser import AbstractDenoiser
 from ._sampler._base import AbstractSampler
 from ._sampler._ddpm import DDPMSampler
 from ._schedule import AbstractSchedule
+from ._speed._platform import platform_of
 
 
 class Samples(NamedTuple):
@@ -26,28 +26,31 @@ class Samples(NamedTuple):
     w: Float[Array, "... K"]
 
 
-_TRACES = {"sample": 0}  # incremented at trace time; lets tests prove there is no recompilation
+class SampleRequest(NamedTuple):
+    """A checked `sample` call, less its key: what the compiled program runs. `per_row`
+    samples per condition; `squeeze` drops that axis (one sample per condition of a batch);
+    `platform` is where the program runs (the network's `sampling_form` is chosen for it)."""
+
+    model: JointModel
+    schedule: AbstractSchedule
+    guidance: AbstractGuidance
+    sampler: AbstractSampler
+    cond: Float[Array, "B c"] | Float[Array, " c"] | None
+    per_row: int
+    squeeze: bool
+    platform: str
 
 
-def _sample_rows(
-    model: JointModel,
-    schedule: AbstractSchedule,
-    guidance: AbstractGuidance,
-    sampler: AbstractSampler,
-    cond: Float[Array, "B c"] | Float[Array, " c"] | None,
-    key: PRNGKey,
-    per_row: int,
-    squeeze: bool,
-) -> Samples:
+def _sample_rows(request: SampleRequest, key: PRNGKey) -> Samples:
     """Everything after validation: keys, reverse process, selection, and the split into
     data and weights in user units. Traced inside one compiled program."""
-    _TRACES["sample"] += 1
+    model, schedule, guidance, sampler, cond, per_row, squeeze, platform = request
     total, n_cand = model.total_dim, guidance.num_candidates
     batched = cond is not None and cond.ndim == 2
     rows = cond.shape[0] if batched else 1
     keys = jr.split(key, (rows, per_row))
-    network = sampling_layers(model.network, rows * per_row * n_cand)
-    if network is not model.network:
+    if isinstance(model.network, AbstractDenoiser):
+        network = model.network.sampling_form(rows * per_row * n_cand, platform)
         model = eqx.tree_at(lambda m: m.network, model, network)
 
     def one(cond_row, key):
@@ -72,7 +75,7 @@ def _sample_rows(
     return Samples(z[..., :d], model.units.to_user(jnp.maximum(z[..., d:], 0.0)))
 
 
-_sample_program = compiled(_sample_rows)
+_sample_program = eqx.filter_jit(_sample_rows)
 
 
 def sample(
@@ -109,12 +112,11 @@ def sample(
     **Returns:** [`Samples`][selfguide.Samples] `(x, w)`, `w` in the user's weight units
     (the sampled weight channel, projected onto `w ≥ 0`: weights are never negative).
     """
-    args = _prepare(model, schedule, num, cond, guidance, sampler, "sample")
-    return _sample_program(*args[:5], key, *args[5:])
+    return _sample_program(_prepare(model, schedule, num, cond, guidance, sampler, "sample"), key)
 
 
-def _prepare(model, schedule, num, cond, guidance, sampler, caller: str) -> tuple:
-    """Validate `sample`'s arguments; returns `_sample_rows`'s arguments less the key."""
+def _prepare(model, schedule, num, cond, guidance, sampler, caller: str) -> SampleRequest:
+    """Validate `sample`'s arguments, before any tracing."""
     model = as_joint_model(model, caller)
     guidance = NoGuidance() if guidance is None else guidance
     sampler = DDPMSampler() if sampler is None else sampler
@@ -137,7 +139,9 @@ def _prepare(model, schedule, num, cond, guidance, sampler, caller: str) -> tupl
     if num is not None and num < 1:
         raise ValueError(f"{caller}: num must be >= 1, got {num}.")
     per_row = 1 if num is None else int(num)
-    return model, schedule, guidance, sampler, cond_arr, per_row, num is None
+    return SampleRequest(
+        model, schedule, guidance, sampler, cond_arr, per_row, num is None, platform_of(model)
+    )
 
 
 def as_float32(value) -> Array:

@@ -47,10 +47,6 @@ class AbstractSchedule(eqx.Module):
         dlog = jax.grad(lambda s: self.log_alpha_bar(s))(jnp.asarray(t, dtype=float))
         return 0.5 * dlog, -dlog
 
-    @property
-    def is_discrete(self) -> bool:
-        return self.num_steps is not None
-
     def training_times(self, key: PRNGKey, shape: tuple[int, ...]) -> Float[Array, "..."]:
         """Draw the times a training batch is noised at.
 

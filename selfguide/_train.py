@@ -16,12 +16,15 @@ from ._augment import AugmentedData
 from ._checkpoint import CheckpointError, read_header, restore_segment, tree_fingerprint
 from ._checks import check_int, check_real
 from ._custom_types import PRNGKey
-from ._joint import JointModel, check_weight_output
+from ._joint import JointModel
 from ._loss import diffusion_loss
 from ._nn._config import network_config
 from ._parallel import check_batch, data_parallel_mesh, replicate, shard_batch
 from ._precision import LowPrecision
 from ._schedule import AbstractSchedule
+from ._speed._philox import philox_key
+from ._speed._platform import platform_of
+from ._weight_output import AbstractWeightOutput, as_weight_output
 from .training import Checkpointing, default_optimizer, resume_state, run_training, save_state
 
 
@@ -86,7 +89,8 @@ class DiffusionStep(eqx.Module):
     ema_decay: float = eqx.field(static=True)
     mesh: object = eqx.field(static=True)
     compute_dtype: object = eqx.field(static=True)
-    weight_output: str = eqx.field(static=True)
+    weight_output: AbstractWeightOutput
+    platform: str = eqx.field(static=True)
 
     def __call__(self, state: TrainState, data, key: PRNGKey):
         z, cond, loss_weights = data
@@ -108,9 +112,10 @@ class DiffusionStep(eqx.Module):
                 batch_cond,
                 loss_weights,
                 self.data_dim,
-                key=k_loss,
+                # JAX's Philox key does not support a batch sharded across devices.
+                key=k_loss if mesh is not None else philox_key(k_loss),
                 weight_output=self.weight_output,
-                philox=mesh is None,
+                platform=self.platform,
             )
 
         (loss, (dl, wl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
@@ -211,7 +216,7 @@ def train(
     progress: bool = True,
     devices: Sequence[jax.Device] | str | None = None,
     compute_dtype: str | None = None,
-    weight_output: str = "denoised",
+    weight_output: AbstractWeightOutput | str = "denoised",
 ) -> TrainResult:
     """Train a joint ε-model on augmented data; the full-control version of [`fit`][selfguide.fit].
 
@@ -245,12 +250,14 @@ def train(
         compare with is `devices=[one device]`.)
     - `compute_dtype`: e.g. `"bfloat16"` to run the network's matmuls in that dtype with
         float32 master weights (for GPUs/TPUs; off by default).
-    - `weight_output`: what the network's weight outputs learn. `"denoised"` (the default):
-        the clean weights `ŵ_0` themselves, regressed on `w_0` with equal weight at every
-        noise level. `"eps"` (the reference's parametrisation): the noise, like the data
-        outputs, so `ŵ_0 = (w_t − σ_t ε^w)/α_t`. Guidance differentiates `log ŵ_0`; from a
-        noise prediction, an error in `ε^w` becomes `σ_t/α_t` times larger in `ŵ_0` (12× at
-        the end of `VPSchedule(beta_max=10)`), exactly where guidance picks the mode.
+    - `weight_output`: what the network's weight outputs learn.
+        [`DenoisedWeights()`][selfguide.DenoisedWeights] or `"denoised"` (the default): the
+        clean weights `ŵ_0` themselves, regressed on `w_0` with equal weight at every noise
+        level. [`NoiseWeights()`][selfguide.NoiseWeights] or `"eps"` (the reference's
+        parametrisation): the noise, like the data outputs, so `ŵ_0 = (w_t − σ_t ε^w)/α_t`.
+        Guidance differentiates `log ŵ_0`; from a noise prediction, an error in `ε^w`
+        becomes `σ_t/α_t` times larger in `ŵ_0` (12× at the end of
+        `VPSchedule(beta_max=10)`), exactly where guidance picks the mode.
         `"denoised"` avoids that amplification and makes guidance markedly more accurate
         (docs: "Denoised weights"); the data channels are unaffected.
 
@@ -262,7 +269,7 @@ def train(
     """
     _check_settings(steps, batch_size, steps_per_chunk, checkpoint_every, ema_decay, compute_dtype)
     cond_arr, cond_dim, lw = _check_inputs(network, data, cond, loss_weights)
-    check_weight_output("fit", weight_output)
+    weight_output = as_weight_output("fit", weight_output)
     optimizer = default_optimizer(steps) if optimizer is None else optimizer
     # The state is donated to each chunk: copy, so the caller's network stays usable.
     network = jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x) else x, network)
@@ -279,7 +286,7 @@ def train(
         "key": tree_fingerprint(key),
         "network": network_config(network),
         "units_scale": np.asarray(data.units.scale).tolist(),
-        "weight_output": weight_output,
+        "weight_output": weight_output.name,
     }
     history: list[tuple] = []
     if checkpoint is not None and resume and Path(checkpoint).exists():
@@ -293,7 +300,8 @@ def train(
         state = replicate(state, mesh)
     dtype = None if compute_dtype is None else jnp.dtype(compute_dtype)
     step = DiffusionStep(
-        schedule, optimizer, batch_size, data.data_dim, ema_decay, mesh, dtype, weight_output
+        schedule, optimizer, batch_size, data.data_dim, ema_decay, mesh, dtype, weight_output,
+        platform_of(data.z),
     )
     bundle = (data.z, cond_arr, lw)
     if mesh is not None:
@@ -332,10 +340,30 @@ def train(
     return TrainResult(model, state, hist)
 
 
-def fit(network: eqx.Module, data: AugmentedData, **kwargs) -> JointModel:
+def fit(
+    network: eqx.Module,
+    data: AugmentedData,
+    *,
+    schedule: AbstractSchedule,
+    steps: int,
+    key: PRNGKey,
+    cond: ArrayLike | list | None = None,
+    batch_size: int = 256,
+    optimizer: optax.GradientTransformation | None = None,
+    loss_weights: ArrayLike | list | None = None,
+    ema_decay: float = 0.999,
+    steps_per_chunk: int = 1000,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = True,
+    progress: bool = True,
+    devices: Sequence[jax.Device] | str | None = None,
+    compute_dtype: str | None = None,
+    weight_output: AbstractWeightOutput | str = "denoised",
+) -> JointModel:
     """Train a joint ε-model over `[x, w]` and return its EMA, ready for sampling.
 
-    Takes the same arguments as [`train`][selfguide.train] and returns its `.model`.
+    The arguments are [`train`][selfguide.train]'s (see there); `fit` returns its `.model`.
 
     ```python
     z = sg.augment(x, w, rescale=True)
@@ -343,7 +371,13 @@ def fit(network: eqx.Module, data: AugmentedData, **kwargs) -> JointModel:
     model = sg.fit(net, z, schedule=sg.VPSchedule(15), steps=20_000, key=jr.key(1))
     ```
     """
-    return train(network, data, **kwargs).model
+    return train(
+        network, data, schedule=schedule, steps=steps, key=key, cond=cond,
+        batch_size=batch_size, optimizer=optimizer, loss_weights=loss_weights,
+        ema_decay=ema_decay, steps_per_chunk=steps_per_chunk, checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every, resume=resume, progress=progress, devices=devices,
+        compute_dtype=compute_dtype, weight_output=weight_output,
+    ).model
 
 
 def save_training(path, state: TrainState, data: AugmentedData, meta: dict, history) -> Path:

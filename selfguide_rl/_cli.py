@@ -7,7 +7,6 @@ Add a subcommand by decorating its run function with `@command(...)`.
 
 import argparse
 import dataclasses
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -140,9 +139,9 @@ def _info_arguments(parser: argparse.ArgumentParser) -> None:
 def _info(args: argparse.Namespace) -> int:
     from .data import load_dataset
 
-    if args.root is not None:
-        os.environ["MINARI_DATASETS_PATH"] = str(args.root.expanduser().resolve())
-    data, task = load_dataset(args.source, download=args.download, dataset_id=args.dataset_id)
+    data, task = load_dataset(
+        args.source, download=args.download, dataset_id=args.dataset_id, root=args.root
+    )
     returns = data.episode_returns()
     print(f"source: {args.source}")
     print(f"steps: {len(data):,}")
@@ -171,7 +170,7 @@ def _info(args: argparse.Namespace) -> int:
 def _parse_override(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--set expects FIELD=VALUE, got {text!r}")
-    from selfguide._fields import read_value
+    from selfguide.settings import read_value
 
     name, raw = text.split("=", 1)
     return name.strip(), read_value(raw)
@@ -185,7 +184,7 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 def _methods(text: str) -> tuple[str, ...]:
-    from ._policy import METHODS
+    from ._methods import METHODS
 
     methods = tuple(m.strip() for m in text.split(",") if m.strip())
     bad = [m for m in methods if m not in METHODS]
@@ -221,18 +220,12 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def _set_root(args: argparse.Namespace) -> None:
-    if getattr(args, "root", None) is not None:
-        os.environ["MINARI_DATASETS_PATH"] = str(args.root.expanduser().resolve())
-
-
 @command("train", "learn values, then the diffusion policy, in a resumable run directory",
          _train_arguments)
 def _train(args: argparse.Namespace) -> int:
     from ._pipeline import evaluate_agent, format_results, train_run
     from ._presets import PRESETS
 
-    _set_root(args)
     if args.preset != "auto" and args.preset not in PRESETS:
         raise ValueError(
             f"unknown preset {args.preset!r}; expected auto or one of {', '.join(PRESETS)}."
@@ -240,7 +233,7 @@ def _train(args: argparse.Namespace) -> int:
     agent = train_run(
         args.source, args.run_dir, preset=args.preset, seed=args.seed,
         dataset_id=args.dataset_id, full=args.full, reference=args.reference,
-        overrides=dict(args.overrides),
+        overrides=dict(args.overrides), root=args.root,
         progress=not args.no_progress,
     )
     print(f"trained {agent.task.dataset_id} into {args.run_dir} (preset {agent.preset.name})")
@@ -265,7 +258,7 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_eval_args(args: argparse.Namespace, scales) -> None:
-    from ._policy import check_scale
+    from ._methods import check_scale
 
     for s in scales or ():
         check_scale(f"selfguide-rl {args.command}", s)
@@ -280,10 +273,9 @@ def _check_eval_args(args: argparse.Namespace, scales) -> None:
 def _eval(args: argparse.Namespace) -> int:
     from ._pipeline import evaluate_agent, format_results, load_run
 
-    _set_root(args)
     scales = None if args.scale is None else (args.scale,)
     _check_eval_args(args, scales)
-    agent = load_run(args.run_dir)
+    agent = load_run(args.run_dir, root=args.root)
     results = evaluate_agent(agent, methods=args.methods, scales=scales,
                              seeds=tuple(range(args.seeds)), episodes=args.episodes,
                              num_candidates=args.candidates,
@@ -312,12 +304,11 @@ def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     from ._pipeline import evaluate_agent, format_results, load_run
 
-    _set_root(args)
     _check_eval_args(args, args.scales)
     bad = [m for m in args.methods if m not in ("swg", "swg-r")]
     if bad:
         raise ValueError(f"sweep: guidance scales apply to swg and swg-r only, got {bad}.")
-    agent = load_run(args.run_dir)
+    agent = load_run(args.run_dir, root=args.root)
     results = evaluate_agent(agent, methods=args.methods, scales=args.scales,
                              seeds=tuple(range(args.seeds)), episodes=args.episodes,
                              num_candidates=args.candidates,
@@ -354,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"selfguide-rl {args.command}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
-        from selfguide._interrupt import interrupted_message
+        from selfguide.checkpoint import interrupted_message
 
         print(interrupted_message(f"selfguide-rl {args.command}", e, ["selfguide-rl", *argv]),
               file=sys.stderr)

@@ -14,7 +14,8 @@ from typing import Any
 import jax.random as jr
 import numpy as np
 
-from ._policy import Policy, act, check_method, check_scale
+from ._methods import AbstractMethod
+from ._policy import Policy, act, as_method
 from .data import TaskInfo, flatten_observation, normalized_score
 
 _KITCHEN_HINT = (
@@ -53,7 +54,10 @@ def make_vector_env(task: TaskInfo, num_envs: int, max_episode_steps: int | None
 
 @dataclasses.dataclass(frozen=True)
 class EvalResult:
-    """Returns and normalised scores of every episode, and the wall time."""
+    """Returns and normalised scores of every episode, and the wall time.
+
+    `method` is the method's name (`"bc"`, `"swg"`, `"idql"`, `"swg-r"`), `scale` its
+    guidance scale."""
 
     method: str
     scale: float
@@ -80,9 +84,9 @@ def evaluate(
     policy: Policy,
     task: TaskInfo,
     *,
-    method: str = "swg",
-    scale: float = 10.0,
-    num_candidates: int = 16,
+    method: AbstractMethod | str | None = None,
+    scale: float | None = None,
+    num_candidates: int | None = None,
     temperature: float = 0.0,
     episodes: int = 10,
     num_envs: int | None = None,
@@ -107,8 +111,12 @@ def evaluate(
     when the task has reference returns, else the raw returns.
     """
     caller = "evaluate"
-    check_method(caller, method)
-    scale = check_scale(caller, scale)
+    given = as_method(caller, method, scale, num_candidates)
+    if isinstance(method, AbstractMethod):
+        scale = float(getattr(method, "scale", 0.0))
+    else:
+        scale = 10.0 if scale is None else float(scale)
+    method = given
     if episodes < 1:
         raise ValueError(f"{caller}: episodes must be >= 1, got {episodes}.")
     num_envs = episodes if num_envs is None else num_envs
@@ -130,7 +138,7 @@ def evaluate(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=episodes, desc=f"eval {method}", unit="ep", dynamic_ncols=True)
+        bar = tqdm(total=episodes, desc=f"eval {method.name}", unit="ep", dynamic_ncols=True)
     try:
         while len(returns) < episodes:
             obs, _ = env.reset(seed=seed + round_ * n_env)
@@ -140,8 +148,8 @@ def evaluate(
             while not done.all():
                 s = flatten_observation(obs, task.observation_keys)
                 a = np.asarray(
-                    act(policy, s, method=method, scale=scale, num_candidates=num_candidates,
-                        temperature=temperature, key=jr.fold_in(jr.fold_in(key, round_), t))
+                    act(policy, s, method=method, temperature=temperature,
+                        key=jr.fold_in(jr.fold_in(key, round_), t))
                 )
                 obs, r, term, trunc, _ = env.step(a)
                 ret += np.where(done, 0.0, r)
@@ -163,4 +171,6 @@ def evaluate(
         scores = np.asarray(normalized_score(returns_arr, task))
     else:
         scores = returns_arr
-    return EvalResult(method, scale, returns_arr, scores, time.perf_counter() - start, steps)
+    return EvalResult(
+        method.name, scale, returns_arr, scores, time.perf_counter() - start, steps
+    )

@@ -28,13 +28,13 @@ from typing import Any
 import jax.random as jr
 import numpy as np
 
-from selfguide._checkpoint import atomic_write_text, differences
+from selfguide.checkpoint import atomic_write_text, differences
 
 from ._evaluate import EvalResult, evaluate, make_env, make_vector_env
-from ._policy import METHODS, Policy, load_policy, train_policy
+from ._methods import METHODS, MethodName, method_from_name
+from ._policy import Policy, load_policy, train_policy
 from ._presets import PRESETS, Preset, get_preset
 from ._values import advantages, learn_values, load_values
-from ._weights import compute_weights
 from .data import TaskInfo, load_dataset, process_rewards
 
 CONFIG, VALUES, POLICY = "config.json", "values.ckpt", "policy.ckpt"
@@ -93,9 +93,7 @@ def _versions() -> dict[str, str]:
 
 
 def _load(source: str, dataset_id: str | None, minari_root: str | None):
-    if minari_root is not None and not str(source).endswith((".hdf5", ".h5")):
-        os.environ.setdefault("MINARI_DATASETS_PATH", minari_root)
-    data, task = load_dataset(source, dataset_id=dataset_id)
+    data, task = load_dataset(source, dataset_id=dataset_id, root=minari_root)
     if task is None:
         raise ValueError(
             f"train: cannot tell which task {source!r} is; pass --dataset-id (a D4RL name such "
@@ -139,6 +137,7 @@ def train_run(
     full: bool = False,
     reference: bool = False,
     overrides: dict[str, Any] | None = None,
+    root: str | Path | None = None,
     progress: bool = True,
 ) -> Agent:
     """Train values and the diffusion policy on a dataset, with a resumable run directory.
@@ -156,6 +155,8 @@ def train_run(
     - `reference`: the reference's noise-predicting weight output instead of the default
       denoised one (see [`get_preset`][selfguide_rl.get_preset]).
     - `overrides`: preset fields to change, e.g. `{"values.steps": 2000, "guidance_scale": 5}`.
+    - `root`: the Minari root a Minari id is read from (default `$MINARI_DATASETS_PATH`,
+      else `~/.minari/datasets`); recorded in `config.json` for `load_run`.
 
     **Returns:** an [`Agent`][selfguide_rl.Agent].
     """
@@ -164,7 +165,10 @@ def train_run(
         family = preset if isinstance(preset, str) and preset in PRESETS else "other"
         base = preset if isinstance(preset, Preset) else get_preset(family, full=full)
         base.replace(**overrides)
-    minari_root = os.environ.get("MINARI_DATASETS_PATH")
+    if root is not None:
+        minari_root = str(Path(root).expanduser().resolve())
+    else:
+        minari_root = os.environ.get("MINARI_DATASETS_PATH")
     data, task = _load(str(source), dataset_id, minari_root)
     chosen = resolve_preset(preset, task, full, reference)
     if overrides:
@@ -215,11 +219,7 @@ def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: b
     ]
     _write_metrics(run_dir, value_rows, [])
     adv = advantages(vres.values, data.observations, data.actions)
-    w = np.asarray(
-        compute_weights(
-            adv, preset.weight, tau=preset.values.tau, beta=preset.beta, w_max=preset.w_max
-        )
-    )
+    w = np.asarray(preset.weighting()(adv))
     stats = {
         "adv_mean": float(adv.mean()),
         "adv_std": float(adv.std()),
@@ -292,8 +292,11 @@ def plot_learning_curve(metrics_csv: str | Path, out_png: str | Path) -> None:
     os.replace(tmp, out_png)
 
 
-def load_run(run_dir: str | Path) -> Agent:
-    """Load a finished run (both stages) from its directory."""
+def load_run(run_dir: str | Path, *, root: str | Path | None = None) -> Agent:
+    """Load a finished run (both stages) from its directory.
+
+    A Minari dataset is looked up in `root` if given, else in `$MINARI_DATASETS_PATH`,
+    else in the root the run was trained from (recorded in `config.json`)."""
     run_dir = Path(run_dir)
     config_path = run_dir / CONFIG
     if not config_path.exists():
@@ -322,7 +325,9 @@ def load_run(run_dir: str | Path) -> Agent:
         action_low=config["action_low"],
         action_high=config["action_high"],
     )
-    _, task = _load(config["source"], config["dataset_id"], config.get("minari_root"))
+    if root is None:
+        root = os.environ.get("MINARI_DATASETS_PATH") or config.get("minari_root")
+    _, task = _load(config["source"], config["dataset_id"], root)
     stats_path = run_dir / "weights.json"
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     return Agent(policy, task, preset, run_dir, stats)
@@ -331,7 +336,7 @@ def load_run(run_dir: str | Path) -> Agent:
 def evaluate_agent(
     agent: Agent,
     *,
-    methods: tuple[str, ...] = METHODS,
+    methods: tuple[MethodName, ...] = METHODS,
     scales: tuple[float, ...] | None = None,
     seeds: tuple[int, ...] = (0,),
     episodes: int | None = None,
@@ -342,7 +347,10 @@ def evaluate_agent(
 ) -> list[EvalResult]:
     """Evaluate an agent with several methods (and guidance scales), appending to `eval.csv`.
 
-    Guidance scales apply to SWG and SWG-R; BC and IDQL are evaluated once. Each entry of
+    `methods` are names (`"bc"`, `"idql"`, `"swg"`, `"swg-r"`); each name and scale becomes
+    its method ([`SWG`][selfguide_rl.SWG], [`SWGR`][selfguide_rl.SWGR], ...) with
+    `num_candidates` (default: the preset's). Guidance scales apply to SWG and SWG-R; BC
+    and IDQL are evaluated once. Each entry of
     `seeds` gives `episodes` episodes; the `EvalResult`s hold all seeds' episodes.
     `max_episode_steps` shortens episodes (quick checks; scores then are not comparable).
     """
@@ -356,13 +364,14 @@ def evaluate_agent(
     try:
         for method in methods:
             for scale in scales if method in ("swg", "swg-r") else (0.0,):
+                acting = method_from_name(
+                    "evaluate_agent", method, scale=scale, num_candidates=n_cand
+                )
                 per_seed = [
                     evaluate(
                         agent.policy,
                         agent.task,
-                        method=method,
-                        scale=scale,
-                        num_candidates=n_cand,
+                        method=acting,
                         episodes=episodes,
                         num_envs=num_envs,
                         seed=int(s) * 10_000,

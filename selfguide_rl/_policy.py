@@ -1,12 +1,12 @@
 """The policy: one state-conditioned diffusion model over `[a, w]`, four ways to act with it.
 
 The model is the core's LN-ResNet ε-network trained on `augment(actions, w, rescale=True)`
-with the state as conditioning. From the one model:
+with the state as conditioning. From the one model (the methods of `_methods.py`):
 
-- `"bc"`: sample it unguided: the behaviour policy `μ(a|s)`;
-- `"swg"`: self-weighted guidance at scale `ρ`: `π(a|s) ∝ w(s, a)^ρ μ(a|s)`;
-- `"idql"`: `N` unguided candidates, keep the one with the largest `Q(s, a)` (IDQL);
-- `"swg-r"`: `N` guided candidates, keep the best by `Q` (SWG-R).
+- `BC()`: sample it unguided: the behaviour policy `μ(a|s)`;
+- `SWG(ρ)`: self-weighted guidance at scale `ρ`: `π(a|s) ∝ w(s, a)^ρ μ(a|s)`;
+- `IDQL(N)`: `N` unguided candidates, keep the one with the largest `Q(s, a)` (IDQL);
+- `SWGR(ρ, N)`: `N` guided candidates, keep the best by `Q` (SWG-R).
 
 Actions are mapped from the action space `[low, high]` to `[-1, 1]` for training, clipped
 to `[-1, 1]` at every sampling step (the weight channel to `[1e-4, 1]`) and mapped back.
@@ -19,22 +19,19 @@ from pathlib import Path
 from typing import Literal
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 import selfguide as sg
-from selfguide._fields import check_field
-from selfguide._jit_options import compiled
+from selfguide.settings import check_field
 
+from ._methods import AbstractMethod, method_from_name
 from ._values import Values
 from .data import Transitions
 
-METHODS: tuple[str, ...] = ("bc", "idql", "swg", "swg-r")
 WeightOutput = Literal["denoised", "eps"]
-_TRACES = {"act": 0}  # incremented at trace time; lets tests prove there is no recompilation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,10 +133,12 @@ class Policy(eqx.Module):
         return self.model.cond_dim
 
     def to_model(self, a: Float[Array, "*b a"]) -> Float[Array, "*b a"]:
-        return 2.0 * (a - self.low) / (self.high - self.low) - 1.0
+        low, high = (jnp.broadcast_to(v, jnp.shape(a)) for v in (self.low, self.high))
+        return 2.0 * (a - low) / (high - low) - 1.0
 
     def to_env(self, a: Float[Array, "*b a"]) -> Float[Array, "*b a"]:
-        return self.low + (jnp.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (self.high - self.low)
+        low, high = (jnp.broadcast_to(v, jnp.shape(a)) for v in (self.low, self.high))
+        return low + (jnp.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (high - low)
 
 
 def action_bounds(
@@ -253,29 +252,13 @@ def load_policy(
                   jnp.asarray(low), jnp.asarray(high))
 
 
-def check_method(caller: str, method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"{caller}: unknown method {method!r}; expected one of {METHODS}.")
-    return method
-
-
-def check_scale(caller: str, scale) -> float:
-    s = float(scale)
-    if not np.isfinite(s) or s < 0:
-        raise ValueError(
-            f"{caller}: the guidance scale must be a finite number >= 0, got {scale}. 0 is "
-            "unguided (behaviour cloning); the paper sweeps 1-30."
-        )
-    return s
-
-
 def act(
     policy: Policy,
     observations: Float[ArrayLike, "B o"],
     *,
-    method: str = "swg",
-    scale: float | Float[ArrayLike, ""] = 10.0,
-    num_candidates: int = 16,
+    method: AbstractMethod | str | None = None,
+    scale: float | Float[ArrayLike, ""] | None = None,
+    num_candidates: int | None = None,
     temperature: float | Float[ArrayLike, ""] = 0.0,
     key: PRNGKeyArray,
 ) -> Float[Array, "B a"]:
@@ -285,71 +268,66 @@ def act(
 
     - `policy`: a trained [`Policy`][selfguide_rl.Policy].
     - `observations`: flat observations `(B, obs_dim)`.
-    - `method`: `"bc"`, `"swg"`, `"idql"` or `"swg-r"`.
-    - `scale`: guidance scale `ρ ≥ 0` (SWG and SWG-R); an array, no recompile on change.
-    - `num_candidates`: `N` for IDQL and SWG-R.
-    - `temperature`: DDPM noise scale (0: deterministic given the initial noise).
+    - `method`: how to act: [`BC()`][selfguide_rl.BC], [`SWG(scale)`][selfguide_rl.SWG]
+      (the default, at scale 10), [`IDQL(num_candidates)`][selfguide_rl.IDQL] or
+      [`SWGR(scale, num_candidates)`][selfguide_rl.SWGR]. A method's name (`"bc"`, `"swg"`,
+      `"idql"`, `"swg-r"`) is accepted too, with its settings from `scale` (default 10)
+      and `num_candidates` (default 16); with a method module, leave those two out.
+    - `temperature`: DDPM noise scale (0: deterministic given the initial noise); an array,
+      no recompile on change (nor on a new guidance scale).
     - `key`: PRNG key.
 
     **Returns:** actions `(B, act_dim)` inside the action bounds.
+
+    **Example:**
+
+    ```python
+    a = act(policy, obs, method=SWG(10.0), key=jr.key(0))
+    a = act(policy, obs, method=SWGR(10.0, num_candidates=16), key=jr.key(0))
+    ```
     """
     caller = "act"
-    check_method(caller, method)
-    check_scale(caller, scale)
+    method = as_method(caller, method, scale, num_candidates)
     if float(temperature) < 0:
         raise ValueError(f"{caller}: temperature must be >= 0, got {temperature}.")
-    n_ok = isinstance(num_candidates, int) and not isinstance(num_candidates, bool)
-    if not n_ok or num_candidates < 1:
-        raise ValueError(f"{caller}: num_candidates must be an int >= 1, got {num_candidates!r}.")
     obs = jnp.asarray(observations, dtype=jnp.float32)
     if obs.ndim != 2 or obs.shape[1] != policy.obs_dim:
         raise ValueError(
             f"{caller}: observations must have shape (B, {policy.obs_dim}) (flat, as in the "
             f"dataset), got {obs.shape}."
         )
-    if method in ("idql", "swg-r") and policy.values is None:
+    if method.selects_by_q and policy.values is None:
         raise ValueError(
-            f"{caller}: method {method!r} selects by Q, but the policy holds no values."
+            f"{caller}: method {method.name!r} selects by Q, but the policy holds no values."
         )
-    n = num_candidates if method in ("idql", "swg-r") else 1
-    return _act(policy, obs, jnp.asarray(scale, jnp.float32),
-                jnp.asarray(temperature, jnp.float32), key, method, n)
+    return _act(policy, obs, method, jnp.asarray(temperature, jnp.float32), key)
 
 
-@compiled
-def _act(policy: Policy, obs, scale, temperature, key, method: str, num_candidates: int):
-    _TRACES["act"] += 1
+def as_method(
+    caller: str, method: AbstractMethod | str | None, scale, num_candidates
+) -> AbstractMethod:
+    """A method module, or a method's name with its `scale` and `num_candidates`."""
+    if isinstance(method, AbstractMethod):
+        if scale is not None or num_candidates is not None:
+            raise ValueError(
+                f"{caller}: scale and num_candidates are settings of the method; pass them to "
+                f"it (e.g. SWG(scale), SWGR(scale, num_candidates)), not next to "
+                f"method={method!r}."
+            )
+        return method
+    return method_from_name(
+        caller,
+        "swg" if method is None else method,
+        scale=10.0 if scale is None else scale,
+        num_candidates=16 if num_candidates is None else num_candidates,
+    )
+
+
+@eqx.filter_jit
+def _act(policy: Policy, obs, method: AbstractMethod, temperature, key):
     sampler = sg.DDPMSampler(
         temperature=temperature, clip_data=(-1.0, 1.0), clip_weight=(1e-4, 1.0)
     )
-    guided = sg.SelfWeightedGuidance(scale, clip_min=1e-4, clip_max=1.0)
-
-    def score(a, w, s):
-        del w
-        return policy.values.q(s, policy.to_env(a))
-
-    if method == "bc":
-        guidance = sg.NoGuidance()
-    elif method == "swg":
-        guidance = guided
-    else:
-        base = sg.NoGuidance() if method == "idql" else guided
-        # The temperature is passed as a traced array: the core's non-negativity check
-        # converts a Python float to NumPy, which fails when Resampling is built under jit.
-        guidance = sg.Resampling(num_candidates, guidance=base, select="argmax", score=score,
-                                 temperature=jnp.ones((), jnp.float32) + 0 * scale)
-    out = sg.sample(policy.model, policy.schedule, cond=obs, guidance=guidance,
+    out = sg.sample(policy.model, policy.schedule, cond=obs, guidance=method.guidance(policy),
                     sampler=sampler, key=key)
     return policy.to_env(out.x)
-
-
-def q_values(policy: Policy, observations, actions) -> Float[Array, " B"]:
-    """`min(Q1, Q2)_target(s, a)` for a batch (diagnostics)."""
-    if policy.values is None:
-        raise ValueError("q_values: the policy holds no values.")
-    return _batch_q(policy.values, jnp.asarray(observations), jnp.asarray(actions))
-
-
-@compiled
-def _batch_q(values: Values, s, a):
-    return jax.vmap(values.q)(s, a)

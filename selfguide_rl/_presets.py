@@ -14,11 +14,11 @@ what lets `V` see them; 0.7 averages them away.
 import dataclasses
 from typing import Any
 
-from selfguide._fields import check_field, replace_fields
+from selfguide.settings import check_field, replace_fields
 
 from ._policy import PolicyConfig
 from ._values import ValueConfig
-from ._weights import WEIGHT_KINDS
+from ._weights import AbstractWeighting, WeightKind, weighting_from_name
 from .data._tasks import TASK_FAMILIES
 
 
@@ -30,7 +30,9 @@ class Preset:
     - `values`, `policy`: [`ValueConfig`][selfguide_rl.ValueConfig] and
       [`PolicyConfig`][selfguide_rl.PolicyConfig].
     - `weight`: weight kind (`"expectile"`, `"smooth_expectile"`, `"exponential"`,
-      `"linex"`); `beta`, `w_max` for the exponential weight.
+      `"linex"`); `beta`, `w_max` for the exponential weight. `weighting()` is the
+      [`AbstractWeighting`][selfguide_rl.AbstractWeighting] they name, with the values'
+      `τ`.
     - `guidance_scale`: SWG's `ρ`; `num_candidates`: `N` of IDQL / SWG-R.
     - `eval_episodes`, `eval_envs`: evaluation episodes per seed, and how many run in
       parallel.
@@ -40,7 +42,7 @@ class Preset:
     family: str
     values: ValueConfig
     policy: PolicyConfig
-    weight: str = "expectile"
+    weight: WeightKind = "expectile"
     beta: float = 3.0
     w_max: float = 100.0
     guidance_scale: float = 10.0
@@ -55,12 +57,14 @@ class Preset:
         for name in ("num_candidates", "eval_episodes", "eval_envs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Preset: {name} must be >= 1, got {getattr(self, name)}.")
-        if self.weight not in WEIGHT_KINDS:
-            raise ValueError(
-                f"Preset: unknown weight {self.weight!r}; expected one of {WEIGHT_KINDS}."
-            )
         if self.guidance_scale < 0:
             raise ValueError(f"Preset: guidance_scale must be >= 0, got {self.guidance_scale}.")
+
+    def weighting(self) -> AbstractWeighting:
+        """The weighting of `weight`, with `values.tau`, `beta` and `w_max`."""
+        return weighting_from_name(
+            "Preset", self.weight, tau=self.values.tau, beta=self.beta, w_max=self.w_max
+        )
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

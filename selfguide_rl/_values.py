@@ -26,9 +26,8 @@ import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray, PyTree
 
 from selfguide import CheckpointError
-from selfguide._checkpoint import read_header, restore_segment, tree_fingerprint
-from selfguide._fields import check_field
-from selfguide._jit_options import compiled
+from selfguide.checkpoint import read_checkpoint, restore_segment, tree_fingerprint
+from selfguide.settings import check_field
 from selfguide.training import Checkpointing, adam, resume_state, run_training, save_state
 
 from .data import Transitions
@@ -327,7 +326,7 @@ def save_values(path, state: ValueState, meta: dict, history) -> Path:
 def load_values(path: str | Path) -> tuple[Values, dict]:
     """Load learned [`Values`][selfguide_rl.Values] from a value checkpoint;
     returns `(values, header)`, the header holding the config and the history."""
-    header, blobs = read_header(path)
+    header, blobs = read_checkpoint(path)
     if header.get("kind") != "values":
         raise CheckpointError(f"checkpoint {path} holds no value-learning state.")
     meta = header["meta"]
@@ -351,6 +350,6 @@ def advantages(
     return np.concatenate(out)
 
 
-@compiled  # only called from `advantages`, which returns NumPy
+@eqx.filter_jit  # only called from `advantages`, which returns NumPy
 def _batch_advantage(values: Values, s, a):
     return jax.vmap(values.advantage)(s, a)

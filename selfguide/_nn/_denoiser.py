@@ -1,12 +1,14 @@
 """The interface every ε-network satisfies."""
 
 import abc
+from collections.abc import Callable
+from typing import NamedTuple
 
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._custom_types import PRNGKey
+from .._custom_types import Cond, EpsPair, PRNGKey
 
 
 class AbstractDenoiser(eqx.Module):
@@ -32,15 +34,18 @@ class AbstractDenoiser(eqx.Module):
     [`TimeSplitDenoiser`][selfguide.TimeSplitDenoiser] instead; training on a discrete
     schedule then runs that part once per distinct time rather than once per example.
 
-    A network whose layers are all applied to one example (no layer called outside the
-    batch `vmap`) may set the class attribute `layers_per_example = True`: on CPU the
-    training loss then gives its `eqx.nn.Linear` and `eqx.nn.LayerNorm` layers faster
-    backward passes (same outputs; see the performance guide). The built-in networks do.
+    Three methods let a network offer faster forms of itself (same outputs up to
+    floating-point reordering; see the performance guide); each defaults to "none", and a
+    wrapper around a network forwards them (as [`LowPrecision`][selfguide.LowPrecision]
+    does):
 
-    A network may also list in the class attribute `row_layers` the names of the fields
-    holding the `eqx.nn.Linear` layers it applies to every row (not those of the time path,
-    which runs once per step): on CPU, `sample` runs them as `x Wᵀ + b` for 128 rows or more,
-    which is faster there (same outputs up to rounding). The built-in networks do.
+    - `training_form(platform)`: the network the training loss differentiates on that
+        platform (`"cpu"`, `"gpu"`, ...); the built-in networks swap in dense and LayerNorm
+        layers with faster backward passes on CPU.
+    - `sampling_form(rows, platform)`: the network the samplers run on `rows` rows; the
+        built-in networks write their row layers as `x Wᵀ + b` on CPU from 128 rows.
+    - `time_split()`: a [`TimeSplit`][selfguide.TimeSplit] when the network's time path can
+        run once per distinct time (see `TimeSplitDenoiser`), else `None`.
     """
 
     data_dim: eqx.AbstractVar[int]
@@ -49,25 +54,41 @@ class AbstractDenoiser(eqx.Module):
 
     @abc.abstractmethod
     def split_eps(
-        self,
-        z: Float[Array, " D"],
-        t: Float[Array, ""],
-        cond: Float[Array, " c"] | None = None,
-        *,
+        self, z: Float[Array, " D"], t: Float[Array, ""], cond: Cond = None, *,
         key: PRNGKey | None = None,
-    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+    ) -> EpsPair:
         """Predict the noise in `z` at time `t`, as `(ε_x, ε_w)`."""
 
     def __call__(
-        self,
-        z: Float[Array, " D"],
-        t: Float[Array, ""],
-        cond: Float[Array, " c"] | None = None,
-        *,
+        self, z: Float[Array, " D"], t: Float[Array, ""], cond: Cond = None, *,
         key: PRNGKey | None = None,
     ) -> Float[Array, " D"]:
         """Predict the noise in `z` at time `t`."""
         return jnp.concatenate(self.split_eps(z, t, cond, key=key))
+
+    def training_form(self, platform: str) -> "AbstractDenoiser":
+        """The network the training loss differentiates on `platform` (default: itself)."""
+        del platform
+        return self
+
+    def sampling_form(self, rows: int, platform: str) -> "AbstractDenoiser":
+        """The network the samplers run on `rows` rows on `platform` (default: itself)."""
+        del rows, platform
+        return self
+
+    def time_split(self) -> "TimeSplit | None":
+        """The network's time path split off, or `None` (the default)."""
+        return None
+
+
+class TimeSplit(NamedTuple):
+    """A network's time path split off: `features(t)` depends on the time alone, and
+    `split_eps(z, features, cond, key=...)` computes `(ε_x, ε_w)` from it. A batch on a
+    `T`-step schedule has at most `T` distinct times, so the loss runs `features` once per
+    time instead of once per example."""
+
+    features: Callable[[Float[Array, ""]], Array]
+    split_eps: Callable[..., EpsPair]
 
 
 class TimeSplitDenoiser(AbstractDenoiser):
@@ -83,22 +104,17 @@ class TimeSplitDenoiser(AbstractDenoiser):
 
     @abc.abstractmethod
     def split_eps_from_features(
-        self,
-        z: Float[Array, " D"],
-        features: Array,
-        cond: Float[Array, " c"] | None = None,
-        *,
+        self, z: Float[Array, " D"], features: Array, cond: Cond = None, *,
         key: PRNGKey | None = None,
-    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+    ) -> EpsPair:
         """`split_eps(z, t, cond)` given `time_features(t)` instead of `t`."""
 
     def split_eps(
-        self,
-        z: Float[Array, " D"],
-        t: Float[Array, ""],
-        cond: Float[Array, " c"] | None = None,
-        *,
+        self, z: Float[Array, " D"], t: Float[Array, ""], cond: Cond = None, *,
         key: PRNGKey | None = None,
-    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+    ) -> EpsPair:
         """`(ε_x, ε_w)`: the data and weight channels' noise, each from its own head."""
         return self.split_eps_from_features(z, self.time_features(t), cond, key=key)
+
+    def time_split(self) -> TimeSplit:
+        return TimeSplit(self.time_features, self.split_eps_from_features)

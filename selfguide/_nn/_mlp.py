@@ -8,13 +8,13 @@ import jax
 import jax.random as jr
 from jaxtyping import Array, Float
 
-from .._custom_types import PRNGKey
-from ._denoiser import TimeSplitDenoiser
+from .._custom_types import Cond, EpsPair, PRNGKey
+from ._fast_forms import BuiltinForms
 from ._inputs import InputLayer, check_dims, check_head_at, check_inputs
 from ._time_embedding import FourierTimeEmbedding
 
 
-class MLPDenoiser(TimeSplitDenoiser):
+class MLPDenoiser(BuiltinForms):
     """An MLP ε-network: `[z_t, cond, time-embedding]` → `depth` hidden layers → `Dense`.
 
     With `weight_head_at = k` (`1 ≤ k ≤ depth`) the weight channels are read by a linear layer
@@ -32,12 +32,7 @@ class MLPDenoiser(TimeSplitDenoiser):
     - `key`: initialisation key.
     """
 
-    # Every layer is applied to one example under the loss's `vmap`: the loss may swap in
-    # layers with faster backward passes (`_training_layers.py`).
-    layers_per_example: ClassVar[bool] = True
-    # The dense layers applied to every row (not the input layer or the time path): the
-    # samplers may write them rows-major for large batches (`_rows_major.py`).
-    row_layers: ClassVar[tuple[str, ...]] = ("layers", "weight_head", "out")
+    row_fields: ClassVar[tuple[str, ...]] = ("layers", "weight_head", "out")
     data_dim: int = eqx.field(static=True)
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
@@ -87,13 +82,9 @@ class MLPDenoiser(TimeSplitDenoiser):
         return self.input_layer.time_part(self.time_embedding(t))
 
     def split_eps_from_features(
-        self,
-        z: Float[Array, " D"],
-        features: Float[Array, " W"],
-        cond: Float[Array, " c"] | None = None,
-        *,
+        self, z: Float[Array, " D"], features: Float[Array, " W"], cond: Cond = None, *,
         key: PRNGKey | None = None,
-    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+    ) -> EpsPair:
         """`split_eps` given `time_features(t)`."""
         del key  # no dropout
         check_inputs("MLPDenoiser", z, cond, self.data_dim + self.weight_dim, self.cond_dim)

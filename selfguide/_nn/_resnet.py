@@ -8,8 +8,8 @@ import jax
 import jax.random as jr
 from jaxtyping import Array, Float
 
-from .._custom_types import PRNGKey
-from ._denoiser import TimeSplitDenoiser
+from .._custom_types import Cond, EpsPair, PRNGKey
+from ._fast_forms import BuiltinForms
 from ._inputs import InputLayer, check_dims, check_head_at, check_inputs
 from ._time_embedding import FourierTimeEmbedding
 
@@ -63,7 +63,7 @@ class WeightHead(eqx.Module):
         return self.last(self.activation(h))
 
 
-class ResNetDenoiser(TimeSplitDenoiser):
+class ResNetDenoiser(BuiltinForms):
     """The LayerNorm-ResNet ε-network of IDQL, as used by SWG.
 
     Input `[z_t, cond, time-embedding]` → `Dense(width)` → `num_blocks` residual blocks →
@@ -86,12 +86,7 @@ class ResNetDenoiser(TimeSplitDenoiser):
     - `key`: initialisation key.
     """
 
-    # Every layer is applied to one example under the loss's `vmap`: the loss may swap in
-    # layers with faster backward passes (`_training_layers.py`).
-    layers_per_example: ClassVar[bool] = True
-    # The dense layers applied to every row (not the input layer or the time path): the
-    # samplers may write them rows-major for large batches (`_rows_major.py`).
-    row_layers: ClassVar[tuple[str, ...]] = ("blocks", "weight_head", "out")
+    row_fields: ClassVar[tuple[str, ...]] = ("blocks", "weight_head", "out")
     data_dim: int = eqx.field(static=True)
     weight_dim: int = eqx.field(static=True)
     cond_dim: int = eqx.field(static=True)
@@ -147,13 +142,9 @@ class ResNetDenoiser(TimeSplitDenoiser):
         return self.stem.time_part(self.time_embedding(t))
 
     def split_eps_from_features(
-        self,
-        z: Float[Array, " D"],
-        features: Float[Array, " W"],
-        cond: Float[Array, " c"] | None = None,
-        *,
+        self, z: Float[Array, " D"], features: Float[Array, " W"], cond: Cond = None, *,
         key: PRNGKey | None = None,
-    ) -> tuple[Float[Array, " d"], Float[Array, " K"]]:
+    ) -> EpsPair:
         """`split_eps` given `time_features(t)`."""
         check_inputs("ResNetDenoiser", z, cond, self.data_dim + self.weight_dim, self.cond_dim)
         keys = [None] * len(self.blocks) if key is None else list(jr.split(key, len(self.blocks)))

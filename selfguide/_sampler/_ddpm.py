@@ -8,6 +8,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .._checks import float_array
 from .._schedule import _check_steps
 from ._base import ClipBounds, ClippingSampler, Range, _check_range
+from ._variance import AbstractVariance, LargeVariance, as_variance
 
 
 class DDPMSampler(ClippingSampler):
@@ -15,14 +16,17 @@ class DDPMSampler(ClippingSampler):
 
     From level `t` to `s < t` (`α_{t|s} = ᾱ_t/ᾱ_s`, `β_{t|s} = 1 − α_{t|s}`):
     `z_s = (z_t − β_{t|s}/√(1 − ᾱ_t) ε̃)/√α_{t|s} + temperature · σ_{t|s} ξ`, with no noise
-    on the last step. `σ²_{t|s}` is `β_{t|s}` ("fixed-large", the reference) or the posterior
-    variance `β_{t|s}(1 − ᾱ_s)/(1 − ᾱ_t)`.
+    on the last step. `σ²_{t|s}` is `β_{t|s}` ([`LargeVariance`][selfguide.LargeVariance],
+    "fixed-large", the reference) or the posterior variance `β_{t|s}(1 − ᾱ_s)/(1 − ᾱ_t)`
+    ([`PosteriorVariance`][selfguide.PosteriorVariance]).
 
     **Arguments:**
 
     - `num_steps`: steps to take; default the schedule's own `T` (required for continuous
         schedules). Fewer steps than `T` stride the grid.
-    - `variance`: `"large"` or `"posterior"`.
+    - `variance`: [`LargeVariance()`][selfguide.LargeVariance] (the default) or
+        [`PosteriorVariance()`][selfguide.PosteriorVariance]; their names `"large"` and
+        `"posterior"` are accepted too.
     - `temperature`: scales the added noise; `0` gives a deterministic map from the initial
         noise (the reference at evaluation). An array: no recompile on change.
     - `clip_data`, `clip_weight`: `(low, high)` to clip those channels of the iterate after
@@ -33,7 +37,7 @@ class DDPMSampler(ClippingSampler):
     """
 
     num_steps: int | None = eqx.field(static=True)
-    variance: str = eqx.field(static=True)
+    variance: AbstractVariance
     temperature: Float[Array, ""]
     clip_data: ClipBounds
     clip_weight: ClipBounds
@@ -41,17 +45,15 @@ class DDPMSampler(ClippingSampler):
     def __init__(
         self,
         num_steps: int | None = None,
-        variance: str = "large",
+        variance: AbstractVariance | str | None = None,
         temperature: float | Float[ArrayLike, ""] = 1.0,
         clip_data: Range = None,
         clip_weight: Range = None,
     ):
         _check_steps("DDPMSampler", num_steps, allow_none=True)
-        if variance not in ("large", "posterior"):
-            raise ValueError(
-                f"DDPMSampler: variance must be 'large' or 'posterior', got {variance!r}."
-            )
-        self.num_steps, self.variance = num_steps, variance
+        self.num_steps = num_steps
+        variance = LargeVariance() if variance is None else variance
+        self.variance = as_variance("DDPMSampler", variance)
         self.temperature = float_array(
             "DDPMSampler: temperature", temperature, nonnegative=True
         )
@@ -65,8 +67,6 @@ class DDPMSampler(ClippingSampler):
         one_minus_t = -jnp.expm1(log_t)
         eps = eps_fn(z, t)
         mean = (z - beta_ts / jnp.sqrt(one_minus_t) * eps) / jnp.sqrt(alpha_ts)
-        var = beta_ts
-        if self.variance == "posterior":
-            var = beta_ts * (-jnp.expm1(log_s)) / one_minus_t
+        var = self.variance.step_variance(beta_ts, log_t, log_s)
         scale = jnp.where(s > 0, jnp.sqrt(var) * self.temperature, 0.0)
         return mean + scale * jr.normal(key, z.shape)

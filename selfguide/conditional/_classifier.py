@@ -6,11 +6,9 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
-from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray, PyTree
 
-from .._custom_types import PRNGKey
-from .._jit_options import compiled
-from ..training import default_optimizer, run_training
+from selfguide.training import default_optimizer, run_training
 
 
 class Classifier(eqx.Module):
@@ -32,7 +30,7 @@ class Classifier(eqx.Module):
     num_classes: int = eqx.field(static=True)
 
     def __init__(
-        self, dim: int, num_classes: int, *, width: int = 256, depth: int = 2, key: PRNGKey
+        self, dim: int, num_classes: int, *, width: int = 256, depth: int = 2, key: PRNGKeyArray
     ):
         if dim < 1 or num_classes < 2:
             raise ValueError(
@@ -121,7 +119,7 @@ def train_classifier(
     y: Int[ArrayLike, " n"],
     num_classes: int,
     *,
-    key: PRNGKey,
+    key: PRNGKeyArray,
     steps: int = 3000,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
@@ -198,7 +196,7 @@ def predict_proba(classifier: Classifier, x: Float[ArrayLike, "n d"]) -> Float[n
     return np.asarray(_batch_probabilities(classifier, jnp.asarray(x, dtype=jnp.float32)))
 
 
-@compiled  # compiled once per shape, not once per call
+@eqx.filter_jit  # compiled once per shape, not once per call
 def _batch_probabilities(classifier: Classifier, x: Float[Array, "n d"]) -> Float[Array, "n K"]:
     return jax.vmap(classifier)(x)
 

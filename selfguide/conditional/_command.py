@@ -1,13 +1,20 @@
-"""`selfguide conditional`: class-conditional sampling from one unconditional SWG model."""
+"""`selfguide conditional`: class-conditional sampling from one unconditional SWG model.
+
+The `selfguide` command finds it through its entry point (`HELP`, `add_arguments`, `run`).
+"""
 
 import argparse
 import time
 from pathlib import Path
 
-from .._cli import command
-from ._experiment import DATASETS, ConditionalConfig, format_shares, run_conditional
+from ._experiment import DATASETS, VARIANCES, ConditionalConfig, format_shares, run_conditional
 
 _DEFAULT_MIX = {"digits": (3, 8), "mixture": (2, 5)}
+
+HELP = (
+    "Sample chosen classes from one unconditional SWG model with class-probability weights; "
+    "write a grid (one row per class) and the metrics table."
+)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -26,7 +33,7 @@ def _ints(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated classes, got {text!r}") from err
 
 
-def _arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = ConditionalConfig()
     parser.add_argument("--dataset", default=d.dataset, choices=DATASETS)
     parser.add_argument("--steps", type=int, default=d.steps, help="diffusion training steps")
@@ -60,7 +67,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--variance",
         default=d.variance,
-        choices=("posterior", "large"),
+        choices=tuple(VARIANCES),
         help="the DDPM sampler's variance",
     )
     parser.add_argument("--seed", type=int, default=d.seed)
@@ -85,13 +92,7 @@ def config_from_args(args: argparse.Namespace) -> ConditionalConfig:
     )
 
 
-@command(
-    "conditional",
-    "Sample chosen classes from one unconditional SWG model with class-probability weights; "
-    "write a grid (one row per class) and the metrics table.",
-    _arguments,
-)
-def run_command(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> None:
     from ._report import metrics_table, plot_grid, plot_tradeoff, write_csv
 
     config = config_from_args(args)

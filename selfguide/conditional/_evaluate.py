@@ -6,7 +6,8 @@ from collections.abc import Sequence
 import numpy as np
 from jaxtyping import ArrayLike, Float, Int
 
-from .._metrics import mmd2
+from selfguide import mmd2
+
 from ._judge import Judge
 
 

@@ -6,24 +6,40 @@ Shared by the `selfguide conditional` command and `benchmarks/conditional.py`.
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import Literal
 
 import jax.random as jr
 import numpy as np
 
-from .._augment import augment
-from .._guidance import Resampling, SelfWeightedGuidance
-from .._nn._mlp import MLPDenoiser
-from .._nn._resnet import ResNetDenoiser
-from .._sample import sample
-from .._sampler._ddpm import DDPMSampler
-from .._schedule import VPSchedule
-from .._train import default_optimizer, train
+from selfguide import (
+    AbstractVariance,
+    DDPMSampler,
+    LargeVariance,
+    MLPDenoiser,
+    PosteriorVariance,
+    Resampling,
+    ResNetDenoiser,
+    SelfWeightedGuidance,
+    Softmax,
+    VPSchedule,
+    augment,
+    default_optimizer,
+    sample,
+    train,
+)
+
 from ._classifier import ClassScore, class_weights, predict_proba, train_classifier
 from ._data import LabelledData, load_digits, load_mixture, one_hot
 from ._evaluate import ClassMetrics, class_proportions, evaluate_classes
 from ._judge import Judge, train_judge
 
 DATASETS = ("digits", "mixture")
+VarianceName = Literal["posterior", "large"]
+VARIANCES: dict[str, type[AbstractVariance]] = {
+    "posterior": PosteriorVariance,
+    "large": LargeVariance,
+}
+"""The DDPM variances by the names a config (and `--variance`) gives them."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,7 +53,9 @@ class ConditionalConfig:
     - `weight_output`: what the weight outputs learn, `"denoised"` (the clean weights) or
         `"eps"` (the noise, as in the reference); see [`train`][selfguide.train].
     - `diffusion_steps`, `beta_max`: `T` and `β_max` of the VP schedule (`T` is also the
-        number of sampling steps); `variance`: the DDPM sampler's `"large"` or `"posterior"`.
+        number of sampling steps); `variance`: the DDPM sampler's `"large"`
+        ([`LargeVariance`][selfguide.LargeVariance]) or `"posterior"`
+        ([`PosteriorVariance`][selfguide.PosteriorVariance]).
     - `classifier_steps`: training steps of the classifier `p(y | x)`; `floor`: the
         probability floor before [`augment`][selfguide.augment].
     - `scales`: guidance scales `ρ` swept (one compilation for all).
@@ -60,7 +78,7 @@ class ConditionalConfig:
     weight_output: str = "denoised"
     diffusion_steps: int = 50
     beta_max: float = 20.0
-    variance: str = "posterior"
+    variance: VarianceName = "posterior"
     classifier_steps: int = 3000
     floor: float = 1e-3
     scales: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -78,6 +96,11 @@ class ConditionalConfig:
         if self.network not in ("mlp", "resnet"):
             raise ValueError(
                 f"ConditionalConfig: network must be 'mlp' or 'resnet', got {self.network!r}."
+            )
+        if self.variance not in VARIANCES:
+            raise ValueError(
+                f"ConditionalConfig: variance must be one of {tuple(VARIANCES)}, got "
+                f"{self.variance!r}."
             )
 
 
@@ -181,7 +204,9 @@ def run_conditional(
     model, seconds["train joint model"] = fit(None, next(keys))
     log(f"trained the joint model ({config.steps} steps) in {seconds['train joint model']:.0f} s")
     sampler = DDPMSampler(
-        variance=config.variance, clip_data=_data_range(data), clip_weight=(1e-4, 1.0)
+        variance=VARIANCES[config.variance](),
+        clip_data=_data_range(data),
+        clip_weight=(1e-4, 1.0),
     )
     n = config.samples_per_class
     samples: dict[str, list[np.ndarray]] = {}
@@ -284,7 +309,7 @@ def run_conditional(
                         num=n,
                         sampler=sampler,
                         key=jr.fold_in(sample_key, 1000 + 100 * i + y),
-                        guidance=Resampling(n_cand, select="softmax", channel=y, score=score(y)),
+                        guidance=Resampling(n_cand, select=Softmax(), channel=y, score=score(y)),
                     ).x
                     for y in range(k)
                 ],

@@ -6,12 +6,6 @@ with an energy `e(x) ∈ [0, 1]`; exact draws and closed-form mode masses of the
 `p_β(x) ∝ q(x) exp(β e(x))`; and metrics reported next to their noise floors.
 """
 
-from .._metrics import NoiseFloor as NoiseFloor
-from .._metrics import mmd2 as mmd2
-from .._metrics import noise_floor as noise_floor
-from .._metrics import occupancy_tv as occupancy_tv
-from .._metrics import sliced_wasserstein as sliced_wasserstein
-from .._metrics import wasserstein_1d as wasserstein_1d
 from ._beta import BetaRangeWarning as BetaRangeWarning
 from ._beta import check_beta as check_beta
 from ._cep import CEPGuidance as CEPGuidance
@@ -29,6 +23,12 @@ from ._evaluate import evaluate as evaluate
 from ._evaluate import evaluate_many as evaluate_many
 from ._ground_truth import mode_weights as mode_weights
 from ._ground_truth import sample_target as sample_target
+from ._methods import CEP as CEP
+from ._methods import SWGDDPM as SWGDDPM
+from ._methods import SWGODE as SWGODE
+from ._methods import Resample as Resample
+from ._methods import ToyMethod as ToyMethod
+from ._methods import Unguided as Unguided
 from ._run import METHODS as METHODS
 from ._run import QUICK as QUICK
 from ._run import Budget as Budget

@@ -18,14 +18,11 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
-from jaxtyping import Array, ArrayLike, Float, Int, PyTree
+from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray, PyTree
 
-from .._checks import float_array
-from .._custom_types import PRNGKey
-from .._guidance import AbstractGuidance
-from .._nn._time_embedding import FourierTimeEmbedding
-from .._schedule import AbstractSchedule
-from ..training import default_optimizer, run_training
+from selfguide import AbstractGuidance, AbstractSchedule, FourierTimeEmbedding
+from selfguide.checks import float_array
+from selfguide.training import default_optimizer, run_training
 
 
 class EnergyNetwork(eqx.Module):
@@ -51,7 +48,7 @@ class EnergyNetwork(eqx.Module):
         *,
         width: int = 256,
         depth: int = 3,
-        key: PRNGKey,
+        key: PRNGKeyArray,
     ):
         if data_dim < 1 or cond_dim < 0 or width < 1 or depth < 1:
             raise ValueError(
@@ -82,7 +79,7 @@ def cep_loss(
     beta: Float[Array, " B"],
     cond: Float[Array, "B c"],
     *,
-    key: PRNGKey,
+    key: PRNGKeyArray,
 ) -> Float[Array, ""]:
     """CEP's contrastive loss over `B` groups of `K` support draws (one `t` per group)."""
     tkey, nkey = jr.split(key)
@@ -142,7 +139,7 @@ def train_cep(
     schedule: AbstractSchedule,
     steps: int,
     beta_max: float,
-    key: PRNGKey,
+    key: PRNGKeyArray,
     groups: int = 64,
     support: int = 32,
     learning_rate: float = 3e-4,

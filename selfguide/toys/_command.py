@@ -1,15 +1,20 @@
 """`selfguide toy`: train (or load) β-conditioned SWG models on the 2-D toys, sample every
-method, and write a figure and a metrics table next to the exact ground truth."""
+method, and write a figure and a metrics table next to the exact ground truth.
+
+The `selfguide` command finds it through its entry point (`HELP`, `add_arguments`, `run`).
+"""
 
 import argparse
 import dataclasses
 from pathlib import Path
 
-from .._cli import command
-from .._fields import check_field, read_value
+from selfguide.settings import check_field, read_value
+
 from ._datasets import DATASETS
 from ._report import cost_table, markdown_table, plot_grid, table_legend, write_csv
 from ._run import METHODS, QUICK, Budget, GridResult, check_request, run_grid
+
+HELP = "2-D energy toys: SWG against unguided, resampling and CEP, next to the exact target."
 
 
 def _positive_int(text: str) -> int:
@@ -156,11 +161,6 @@ def run_toy(args: argparse.Namespace) -> GridResult:
     return result
 
 
-@command(
-    "toy",
-    "2-D energy toys: SWG against unguided, resampling and CEP, next to the exact target.",
-    add_arguments,
-)
-def toy_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     run_toy(args)
     return 0

@@ -6,7 +6,8 @@ from typing import NamedTuple
 import numpy as np
 from jaxtyping import ArrayLike, Float
 
-from .._metrics import mmd2, noise_floor, occupancy_tv, sliced_wasserstein, wasserstein_1d
+from selfguide import mmd2, noise_floor, occupancy_tv, sliced_wasserstein, wasserstein_1d
+
 from ._datasets import energy, get_toy, mode_of
 from ._ground_truth import mode_weights, sample_target
 from ._toy import RNG, Real, Toy, as_generator, check_count, check_real
@@ -47,7 +48,7 @@ def evaluate(
 
     The reference is an exact draw of size `n_ref`; each floor is the metric between two
     independent exact draws of sizes `n` and `n_ref`, over `seeds` (see
-    [`noise_floor`][selfguide.toys.noise_floor]). A sample is as good as exact sampling at its
+    [`noise_floor`][selfguide.noise_floor]). A sample is as good as exact sampling at its
     size when its value lies within a few `floor_std` of `floor`.
 
     **Arguments:**

@@ -2,131 +2,54 @@
 
 The pieces behind `selfguide toy`, `selfguide demo` and `benchmarks/toys.py`:
 [`Budget`][selfguide.toys.Budget] (every size and step count), `train_swg` / `train_energy`
-(cached checkpoints), `draw` (one method at one `β`), and `run_grid` (datasets × β × seeds).
+(cached checkpoints), `draw` (one method of `_methods.py` at one `β`), and `run_grid`
+(datasets × β × seeds).
 """
 
 import dataclasses
-import hashlib
 import json
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import diffrax as dfx
 import jax.random as jr
 import numpy as np
 
-from .._augment import augment
-from .._checkpoint import (
+from selfguide import (
+    AbstractSchedule,
     CheckpointError,
+    CosineSchedule,
+    JointModel,
+    MLPDenoiser,
+    VPSchedule,
+    augment,
+    load_model,
+    sample,
+    train,
+)
+from selfguide.checkpoint import (
     atomic_write_text,
-    read_header,
+    read_checkpoint,
     restore_segment,
     write_checkpoint,
 )
-from .._guidance import NoGuidance, Resampling, SelfWeightedGuidance
-from .._joint import JointModel
-from .._nn._mlp import MLPDenoiser
-from .._sample import sample
-from .._sampler._ddpm import DDPMSampler
-from .._sampler._ode import ODESampler
-from .._schedule import AbstractSchedule, CosineSchedule, VPSchedule
-from .._train import load_model, train
+
 from ._beta import check_beta
-from ._cep import CEPGuidance, EnergyNetwork, num_params, train_cep
+from ._budget import QUICK, Budget
+from ._cep import EnergyNetwork, num_params, train_cep
 from ._datasets import DATASETS, get_toy, sample_q
 from ._evaluate import MetricReport, evaluate_many
 from ._ground_truth import sample_target
+from ._methods import TOY_METHODS, MethodName, ToyMethod, toy_method
 from ._toy import check_count
 
-METHODS: tuple[str, ...] = ("unguided", "resample", "swg-ddpm", "swg-ode", "cep")
+METHODS: tuple[MethodName, ...] = tuple(TOY_METHODS)
 """The methods compared: unguided diffusion (samples `q`), importance resampling of `N`
 unguided candidates by their sampled weight channel, SWG at `ρ = 1` with DDPM and with a
 diffrax ODE solver, and CEP-style guidance by a separately trained energy network."""
 
-METHOD_LABELS = {
-    "unguided": "unguided (q)",
-    "resample": "resampling",
-    "swg-ddpm": "SWG DDPM",
-    "swg-ode": "SWG ODE",
-    "cep": "CEP (2 nets)",
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class Budget:
-    """Every size and step count of a toy run (part of the checkpoint cache key).
-
-    - `steps`, `batch_size`, `width`, `depth`, `num_train`: the SWG model (an
-        [`MLPDenoiser`][selfguide.MLPDenoiser] on `[x, w]` conditioned on `β / β_max`,
-        trained on `num_train` draws of `q`, each with its own `β ~ U[0, β_max]`).
-    - `beta_max`: the top of the trained `β` range.
-    - `weight_loss`: the ε-loss weight of the weight channel (the toy reference uses 2).
-    - `schedule`: `"cosine"` or `"vp"` (continuous time, so DDPM and the ODE share a model).
-    - `cep_steps`, `cep_groups`, `cep_support`, `cep_width`, `cep_depth`: CEP's energy network.
-    - `sample_steps`: DDPM steps; `ode_steps`: Heun steps of the ODE solver.
-    - `num_samples`: samples per (method, β, seed); `resample_n`: resampling candidates `N`.
-    - `clip_max`: upper clip of `ŵ0` in user units (weights are ≤ 1); `clip_weight`: clip
-        SWG's DDPM iterate's weight channel to `[1e-4, 1]` (user units) after every step
-        (the RL reference; it helps this benchmark's 4000-step model and hurts a
-        well-trained one, so turn it off for long runs).
-    - `weight_scale`: `"none"` (the channel is `w`) or `"rms"` (the channel is
-        `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
-        `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
-    - `weight_output`: `"denoised"` (the weight output predicts `ŵ0`; see
-        [`train`][selfguide.train]) or `"eps"` (it predicts noise, the reference).
-    """
-
-    steps: int = 4000
-    batch_size: int = 512
-    width: int = 256
-    depth: int = 4
-    num_train: int = 100_000
-    beta_max: float = 24.0
-    weight_loss: float = 2.0
-    schedule: str = "vp"
-    cep_steps: int = 1500
-    cep_groups: int = 32
-    cep_support: int = 16
-    cep_width: int = 256
-    cep_depth: int = 3
-    sample_steps: int = 100
-    ode_steps: int = 50
-    num_samples: int = 1000
-    resample_n: int = 4
-    clip_max: float | None = 1.0
-    clip_weight: bool = True
-    weight_scale: str = "rms"
-    weight_output: str = "denoised"
-
-    def __post_init__(self):
-        if self.schedule not in ("cosine", "vp"):
-            raise ValueError(f"Budget: schedule must be 'cosine' or 'vp', got {self.schedule!r}.")
-        for name in (
-            "steps",
-            "batch_size",
-            "width",
-            "depth",
-            "num_train",
-            "sample_steps",
-            "ode_steps",
-            "num_samples",
-            "resample_n",
-            "cep_groups",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"Budget: {name} must be >= 1, got {getattr(self, name)}.")
-        if self.weight_scale not in ("none", "rms"):
-            raise ValueError(
-                f"Budget: weight_scale must be 'none' or 'rms', got {self.weight_scale!r}."
-            )
-        if self.beta_max < 20:
-            raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")
-
-    def training_tag(self, *fields: str) -> str:
-        values = {f: getattr(self, f) for f in fields}
-        return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
+METHOD_LABELS = {name: method.label for name, method in TOY_METHODS.items()}
 
 
 SWG_FIELDS = (
@@ -151,11 +74,6 @@ CEP_FIELDS = (
     "schedule",
     "num_train",
 )
-
-QUICK = Budget(steps=3000, num_train=50_000, cep_steps=1000)
-"""The short run of `selfguide demo` and `selfguide toy --quick`: the benchmark's networks and
-samplers with fewer training steps (a few minutes on 2 CPUs)."""
-
 
 def make_schedule(budget: Budget) -> AbstractSchedule:
     """The continuous-time schedule of a budget (the cosine one floors `ᾱ` at `1e-4`)."""
@@ -275,22 +193,11 @@ def train_energy(
     path, cost_file, cost = _cache_entry(cache_dir, stem)
     if cost is not None and path.exists():
         try:
-            _, blobs = read_header(path)
+            _, blobs = read_checkpoint(path)
             return restore_segment(path, blobs["energy"], net, "energy"), cost
         except (CheckpointError, KeyError):  # another version of the network: retrain
             pass
     x, e, _ = training_data(dataset, budget, seed)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=budget.cep_steps, desc="cep", unit="step", dynamic_ncols=True)
-
-    def callback(done: int, loss: float) -> None:
-        if bar is not None:
-            bar.update(done - bar.n)
-            bar.set_postfix(loss=f"{loss:.4f}")
-
     net, seconds = train_cep(
         net,
         x,
@@ -301,10 +208,8 @@ def train_energy(
         key=jr.key(seed + 3),
         groups=budget.cep_groups,
         support=budget.cep_support,
-        callback=callback,
+        progress=progress,
     )
-    if bar is not None:
-        bar.close()
     cost = Cost(budget.cep_steps, seconds, num_params(net))
     if path is not None:
         write_checkpoint(path, {"kind": "cep-energy"}, {"energy": net})
@@ -313,7 +218,7 @@ def train_energy(
 
 
 def draw(
-    method: str,
+    method: ToyMethod | str,
     dataset: str,
     model: JointModel,
     beta: float,
@@ -323,30 +228,15 @@ def draw(
     energy_net: EnergyNetwork | None = None,
     num: int | None = None,
 ) -> np.ndarray:
-    """`num` samples (default `budget.num_samples`) of one method at one `β`, shape `(n, 2)`."""
-    if method not in METHODS:
-        raise ValueError(f"draw: unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    """`num` samples (default `budget.num_samples`) of one method at one `β`, shape `(n, 2)`.
+
+    `method` is a `ToyMethod` or its name (`"unguided"`, `"resample"`, `"swg-ddpm"`,
+    `"swg-ode"`, `"cep"`)."""
+    method = toy_method("draw", method)
     num = budget.num_samples if num is None else check_count("draw", "num", num)
     schedule = make_schedule(budget)
     scale = float(weight_scale(dataset, beta, budget))
-    clip = (1e-4 / scale, 1.0 / scale) if budget.clip_weight else None
-    ddpm = DDPMSampler(num_steps=budget.sample_steps)
-    clip_max = None if budget.clip_max is None else budget.clip_max / scale
-    swg = SelfWeightedGuidance(1.0, clip_min=1e-4 / scale, clip_max=clip_max)
-    if method == "unguided":
-        guidance, sampler = NoGuidance(), ddpm
-    elif method == "resample":
-        guidance, sampler = Resampling(budget.resample_n), ddpm
-    elif method == "swg-ddpm":
-        guidance = swg
-        sampler = DDPMSampler(num_steps=budget.sample_steps, clip_weight=clip)
-    elif method == "swg-ode":
-        guidance = swg
-        sampler = ODESampler(dfx.Heun(), dfx.ConstantStepSize(), num_steps=budget.ode_steps)
-    else:
-        if energy_net is None:
-            raise ValueError("draw: method 'cep' needs energy_net=<a trained EnergyNetwork>.")
-        guidance, sampler = CEPGuidance(energy_net), ddpm
+    guidance, sampler = method.setup(budget, scale, energy_net)
     out = sample(
         model,
         schedule,
@@ -363,7 +253,7 @@ def draw(
 def check_request(
     datasets: Sequence[str],
     betas: Sequence[float],
-    methods: Sequence[str],
+    methods: Sequence[ToyMethod | str],
     seeds: int,
     budget: Budget,
     *,
@@ -375,8 +265,7 @@ def check_request(
     for name in datasets:
         get_toy(name, call=call)
     for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"{call}: unknown method {m!r}; choose from {', '.join(METHODS)}.")
+        toy_method(call, m)
     if isinstance(seeds, bool) or int(seeds) < 1:
         raise ValueError(f"{call}: `seeds` must be >= 1, got {seeds!r}.")
     check_count(call, "num_samples", budget.num_samples)
@@ -404,7 +293,7 @@ def run_grid(
     datasets: Sequence[str],
     betas: Sequence[float],
     *,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[ToyMethod | str] = METHODS,
     seeds: int = 1,
     budget: Budget = QUICK,
     cache_dir: Path | None = None,
@@ -419,6 +308,7 @@ def run_grid(
     set of noise floors.
     """
     check_request(datasets, betas, methods, seeds, budget, call="run_grid")
+    methods = [toy_method("run_grid", m) for m in methods]
     start = time.perf_counter()
     rows, samples, targets, costs = [], {}, {}, {}
     bar = None
@@ -437,7 +327,7 @@ def run_grid(
         model, swg_cost = train_swg(dataset, budget, cache_dir=cache_dir, progress=progress)
         costs[dataset] = {"swg": swg_cost}
         energy_net = None
-        if "cep" in methods:
+        if any(m.needs_energy for m in methods):
             log(f"[{dataset}] CEP energy network ({budget.cep_steps} steps; loaded if cached)")
             energy_net, cep_cost = train_energy(
                 dataset, budget, cache_dir=cache_dir, progress=progress
@@ -449,10 +339,11 @@ def run_grid(
             )[0]
             for seed in range(seeds):
                 drawn, times = {}, {}
-                for m in methods:
+                for method in methods:
+                    m = method.name
                     t0 = time.perf_counter()
                     drawn[m] = draw(
-                        m,
+                        method,
                         dataset,
                         model,
                         beta,

@@ -18,7 +18,6 @@ from jaxtyping import Array, Float, Int, PyTree
 from .._checks import check_int
 from .._custom_types import PRNGKey
 from .._interrupt import TrainingInterrupted, report_resume
-from .._jit_options import compiled
 
 
 @runtime_checkable
@@ -47,10 +46,20 @@ class Checkpointing:
     every: int = 1
 
 
-@compiled(donate="all-except-first")
-def _run_chunk(fixed: tuple, state, num_steps: int):
-    """`num_steps` steps in one `lax.scan`; `state` is donated, `fixed` (data, step function,
-    key) is not. Step `k` gets the key `fold_in(key, k)`."""
+@eqx.filter_jit(donate="all-except-first")
+def run_chunk(fixed: tuple[PyTree, StepFunction, PRNGKey], state: State, num_steps: int):
+    """`num_steps` steps in one jitted `lax.scan`, without the loop around it: what
+    [`run_training`][selfguide.training.run_training] runs per chunk, for timing and
+    profiling a step function (it has `.lower(...)` like any `eqx.filter_jit` function).
+
+    **Arguments:**
+
+    - `fixed`: `(data, step, key)`, not donated; step `k` gets the key `fold_in(key, k)`.
+    - `state`: the [`HasStep`][selfguide.training.HasStep] state; donated (do not reuse it).
+    - `num_steps`: steps to take (a compile-time constant).
+
+    **Returns:** `(state, metrics)`, one row of metrics per step.
+    """
     data, step, key = fixed
     dynamic, frozen = eqx.partition(state, eqx.is_array)
 
@@ -124,7 +133,7 @@ def run_training(
         while done < steps:
             n = min(steps_per_chunk, steps - done)
             start = time.perf_counter()
-            state, values = _run_chunk(fixed, state, n)
+            state, values = run_chunk(fixed, state, n)
             means = np.asarray(jnp.mean(values, axis=0))
             done += n
             rows.append((done, *means.tolist(), time.perf_counter() - start))

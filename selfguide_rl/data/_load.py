@@ -9,7 +9,11 @@ from ._transitions import Transitions
 
 
 def load_dataset(
-    source: str | Path, *, download: bool = False, dataset_id: str | None = None
+    source: str | Path,
+    *,
+    download: bool = False,
+    dataset_id: str | None = None,
+    root: str | Path | None = None,
 ) -> tuple[Transitions, TaskInfo | None]:
     """Load a dataset from a Minari id or a D4RL HDF5 file.
 
@@ -23,6 +27,8 @@ def load_dataset(
     - `download`: for Minari ids, fetch a dataset that is not stored locally.
     - `dataset_id`: for HDF5 files, the D4RL name (e.g. `"door-human-v0"`) when the file
       name does not tell.
+    - `root`: for Minari ids, the Minari root to read from (default
+      `$MINARI_DATASETS_PATH`, else `~/.minari/datasets`); ignored for HDF5 files.
 
     **Returns:**
 
@@ -35,4 +41,4 @@ def load_dataset(
             f"load_dataset: dataset_id={dataset_id!r} only applies to HDF5 files, but "
             f"{source!r} is a Minari id. Drop the dataset_id argument."
         )
-    return load_minari(source, download=download)
+    return load_minari(source, download=download, root=root)

@@ -1,8 +1,10 @@
 """Minari datasets, by id: downloaded ones (`D4RL/...`, `mujoco/...`) and locally built ones."""
 
+import contextlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,35 @@ _COLLECT_HINT = (
 )
 
 
-def minari_root() -> Path:
-    """The local Minari root: `$MINARI_DATASETS_PATH`, else `~/.minari/datasets`."""
-    root = os.environ.get("MINARI_DATASETS_PATH")
-    return Path(root) if root else Path.home() / ".minari" / "datasets"
+def minari_root(root: str | Path | None = None) -> Path:
+    """The local Minari root: `root` if given, else `$MINARI_DATASETS_PATH`, else
+    `~/.minari/datasets`."""
+    if root is not None:
+        return Path(root).expanduser().resolve()
+    env = os.environ.get("MINARI_DATASETS_PATH")
+    return Path(env) if env else Path.home() / ".minari" / "datasets"
+
+
+@contextlib.contextmanager
+def minari_writes_to(root: str | Path | None) -> Iterator[None]:
+    """Let Minari's own downloader and dataset writer use `root` for the duration.
+
+    They find their root only through `$MINARI_DATASETS_PATH`; this is the one place it
+    is set, and the old value (or its absence) is restored on the way out. `None` leaves
+    the environment alone.
+    """
+    if root is None:
+        yield
+        return
+    old = os.environ.get("MINARI_DATASETS_PATH")
+    os.environ["MINARI_DATASETS_PATH"] = str(minari_root(root))
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["MINARI_DATASETS_PATH"]
+        else:
+            os.environ["MINARI_DATASETS_PATH"] = old
 
 
 def check_dataset_id(caller: str, dataset_id: str) -> str:
@@ -46,22 +73,24 @@ def check_dataset_id(caller: str, dataset_id: str) -> str:
     return dataset_id
 
 
-def _local_ids() -> list[str]:
-    root = minari_root()
+def _local_ids(root: Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(str(p.parent.relative_to(root)) for p in root.rglob("data") if p.is_dir())
 
 
-def open_minari(caller: str, dataset_id: str, *, download: bool = False) -> Any:
-    """The `minari.MinariDataset` for `dataset_id`, local first, then (optionally) downloaded."""
+def open_minari(
+    caller: str, dataset_id: str, *, download: bool = False, root: str | Path | None = None
+) -> Any:
+    """The `minari.MinariDataset` for `dataset_id` under the Minari root `minari_root(root)`,
+    local first, then (optionally) downloaded."""
     import minari
 
     check_dataset_id(caller, dataset_id)
-    root = minari_root()
+    root = minari_root(root)
     data_path = root / dataset_id / "data"
     if not data_path.is_dir():
-        local = _local_ids()
+        local = _local_ids(root)
         have = (
             f" Local datasets there: {', '.join(local[:20])}."
             if local
@@ -70,11 +99,13 @@ def open_minari(caller: str, dataset_id: str, *, download: bool = False) -> Any:
         if not download:
             raise DatasetNotFoundError(
                 f"{caller}: dataset '{dataset_id}' is not in the local Minari root {root} "
-                f"(looked for {data_path}; set MINARI_DATASETS_PATH to use another root).{have} "
+                f"(looked for {data_path}; pass root=... or set MINARI_DATASETS_PATH to use "
+                f"another root).{have} "
                 "Pass download=True to fetch it from Minari's remote. " + _COLLECT_HINT
             )
         try:
-            minari.download_dataset(dataset_id)
+            with minari_writes_to(root):
+                minari.download_dataset(dataset_id)
         except Exception as e:  # network, missing extra, unknown remote id: all end here
             raise DatasetNotFoundError(
                 f"{caller}: dataset '{dataset_id}' is not in the local Minari root {root} "
@@ -87,14 +118,17 @@ def open_minari(caller: str, dataset_id: str, *, download: bool = False) -> Any:
                 f"{caller}: downloading '{dataset_id}' reported no error, but {data_path} "
                 "does not exist. " + _COLLECT_HINT
             )
-    return minari.load_dataset(dataset_id, download=False)
+    return minari.MinariDataset(data_path)
 
 
-def load_minari(dataset_id: str, *, download: bool = False) -> tuple[Transitions, TaskInfo]:
+def load_minari(
+    dataset_id: str, *, download: bool = False, root: str | Path | None = None
+) -> tuple[Transitions, TaskInfo]:
     """Load a Minari dataset by id into [`Transitions`][selfguide_rl.Transitions].
 
-    The local Minari root (`$MINARI_DATASETS_PATH`, default `~/.minari/datasets`) is tried
-    first; with `download=True` a missing dataset is then fetched with Minari's own download.
+    The local Minari root (`root`, else `$MINARI_DATASETS_PATH`, else `~/.minari/datasets`)
+    is tried first; with `download=True` a missing dataset is then fetched into it with
+    Minari's own download.
     Datasets built with `selfguide-rl collect` live in the same root and load the same way.
 
     Minari stores `T + 1` observations for an episode of `T` steps, so
@@ -109,6 +143,7 @@ def load_minari(dataset_id: str, *, download: bool = False) -> tuple[Transitions
     - `dataset_id`: a Minari id, e.g. `"D4RL/door/human-v2"`, `"mujoco/hopper/medium-v0"`,
       `"selfguide/pointmaze-umaze-dense-v0"`.
     - `download`: fetch the dataset from Minari's remote if it is not stored locally.
+    - `root`: the Minari root to read (and download) from.
 
     **Returns:**
 
@@ -122,7 +157,7 @@ def load_minari(dataset_id: str, *, download: bool = False) -> tuple[Transitions
     ```
     """
     caller = "load_minari"
-    dataset = open_minari(caller, dataset_id, download=download)
+    dataset = open_minari(caller, dataset_id, download=download, root=root)
     task = minari_task_info(dataset)
     obs_list, next_list, act_list, rew_list, term_list, trunc_list, lengths = (
         [],
@@ -196,7 +231,7 @@ def _d4rl_name(dataset_id: str) -> str | None:
     return f"{env}-{parts[2]}"
 
 
-def minari_task_info(dataset: Any) -> TaskInfo:
+def minari_task_info(dataset: Any, *, root: str | Path | None = None) -> TaskInfo:
     """Task metadata of a Minari dataset (an id or an opened `minari.MinariDataset`).
 
     The evaluation environment is the dataset's `eval_env_spec` (else its `env_spec`); the
@@ -209,13 +244,15 @@ def minari_task_info(dataset: Any) -> TaskInfo:
 
     - `dataset`: a Minari dataset id (loaded locally, never downloaded) or a
       `minari.MinariDataset`.
+    - `root`: for an id, the Minari root to read from (default `$MINARI_DATASETS_PATH` or
+      `~/.minari/datasets`).
 
     **Returns:**
 
     The dataset's [`TaskInfo`][selfguide_rl.TaskInfo].
     """
     if isinstance(dataset, str):
-        dataset = open_minari("minari_task_info", dataset, download=False)
+        dataset = open_minari("minari_task_info", dataset, download=False, root=root)
     metadata = dataset.storage.metadata
     dataset_id = str(metadata["dataset_id"])
     caller = f"minari_task_info('{dataset_id}')"

@@ -9,22 +9,19 @@ new goal is drawn as well); the point is never teleported back to a start. Evalu
 D4RL's: one fixed goal cell, a random start, the task's episode length.
 """
 
-import contextlib
 import copy
 import dataclasses
 import importlib.metadata
-import os
 import shutil
 import time
 import warnings
 from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._minari import check_dataset_id, minari_root
+from ._minari import check_dataset_id, minari_root, minari_writes_to
 from ._tasks import import_gymnasium_robotics
 
 
@@ -197,22 +194,6 @@ class CollectionReport:
     total_seconds: float
 
 
-@contextlib.contextmanager
-def _minari_root(root: str | Path | None) -> Iterator[None]:
-    if root is None:
-        yield
-        return
-    old = os.environ.get("MINARI_DATASETS_PATH")
-    os.environ["MINARI_DATASETS_PATH"] = str(Path(root).expanduser().resolve())
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["MINARI_DATASETS_PATH"]
-        else:
-            os.environ["MINARI_DATASETS_PATH"] = old
-
-
 def make_eval_env(task: str | PointMazeTask) -> Any:
     """The fixed-goal evaluation environment of a PointMaze task (D4RL's maze2d evaluation:
     goal in `eval_goal_cell`, random start, `max_episode_steps` steps, goal kept when
@@ -309,8 +290,8 @@ def collect_pointmaze(
     import_gymnasium_robotics()  # registers the PointMaze environments
 
     start_all = time.perf_counter()
-    with _minari_root(root):
-        path = minari_root() / dataset_id
+    with minari_writes_to(root):  # Minari's DataCollector writes where the variable says
+        path = minari_root(root) / dataset_id
         if path.exists():
             if not overwrite:
                 raise ValueError(

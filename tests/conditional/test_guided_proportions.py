@@ -24,6 +24,7 @@ import pytest
 import selfguide as sg
 import selfguide.conditional as sgc
 
+from ..tracing import traces
 from .conftest import NUM_CLASSES, SCHEDULE, nearest_centre
 
 SAMPLER = sg.DDPMSampler(clip_weight=(1e-4, 1.0))
@@ -63,21 +64,19 @@ def test_channel_mix_gives_known_split(joint_model):
 
 
 def test_scale_sweep_does_not_recompile(joint_model):
-    from selfguide._sample import _TRACES
-
     run = lambda rho: sg.sample(joint_model, SCHEDULE, num=8, sampler=SAMPLER, key=jr.key(1),
                                 guidance=sg.SelfWeightedGuidance(rho, channel=1, clip_max=1.0))
     run(2.0)
-    before = _TRACES["sample"]
-    run(4.0)
-    assert _TRACES["sample"] == before
+    with traces("_sample_rows") as seen:
+        run(4.0)
+    assert seen == []
 
 
 def test_resampling_by_classifier_score(joint_model, classifier):
     """Importance resampling of 16 unguided candidates by `p(y | x)`: a class-y candidate is
     among them with probability 1 − (7/8)¹⁶ ≈ 0.88, and is then kept (p(y | x) ≈ one-hot)."""
     y = 4
-    guidance = sg.Resampling(16, select="softmax", score=sgc.ClassScore(classifier, y))
+    guidance = sg.Resampling(16, select=sg.Softmax(), score=sgc.ClassScore(classifier, y))
     s = sg.sample(joint_model, SCHEDULE, num=300, sampler=SAMPLER, guidance=guidance,
                   key=jr.key(40))
     assert abs(np.mean(nearest_centre(s.x) == y) - 0.88) <= 0.08

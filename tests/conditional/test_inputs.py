@@ -129,3 +129,12 @@ def test_frechet_distance_of_shift():
     x = np.random.default_rng(0).normal(size=(2000, 3))
     assert sgc.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-6)
     assert sgc.frechet_distance(x, x + 2.0) == pytest.approx(12.0, rel=1e-6)
+
+
+def test_config_names_a_ddpm_variance():
+    assert sgc.ConditionalConfig(variance="large").variance == "large"
+    # The field is a Literal (refused by the type checker first); the check behind it:
+    config = sgc.ConditionalConfig()
+    object.__setattr__(config, "variance", "small")
+    with pytest.raises(ValueError, match=r"variance must be one of \('posterior', 'large'\)"):
+        config.__post_init__()

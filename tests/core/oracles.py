@@ -2,13 +2,9 @@
 
 import numpy as np
 
-import selfguide as sg
+from selfguide.testing import GaussianMixtureOracle
 
 
-def oracle(means, stds, probs, tilts, schedule) -> sg.GaussianMixtureOracle:
+def oracle(means, stds, probs, tilts, schedule) -> GaussianMixtureOracle:
     arr = lambda v: np.asarray(v, dtype=float)
-    return sg.GaussianMixtureOracle(arr(means), arr(stds), arr(probs), arr(tilts), schedule)
-
-
-def nearest_mode(x: np.ndarray, means: np.ndarray) -> np.ndarray:
-    return np.argmin(((x[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
+    return GaussianMixtureOracle(arr(means), arr(stds), arr(probs), arr(tilts), schedule)

@@ -150,7 +150,7 @@ def test_version_1_files_are_migrated(run, tmp_path):
         header["meta"].pop("weight_output")
 
     old = _rewrite(path, tmp_path / "v1.ckpt", mutate_header=as_v1)
-    assert sg.load_model(old).weight_output == "eps"
+    assert sg.load_model(old).weight_output == sg.NoiseWeights()
     assert _checkpoint.read_header(old)[0]["version"] == 2
     z, t = jnp.asarray([0.1, -0.2, 0.5]), jnp.asarray(0.5)
     np.testing.assert_array_equal(  # the same arrays, read as the other parametrisation

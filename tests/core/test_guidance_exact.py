@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import selfguide as sg
-from selfguide import _sample
+from selfguide.testing import mode_frequencies, nearest_mode
 
-from .oracles import nearest_mode, oracle
+from ..tracing import traces
+from .oracles import oracle
 
 N = 4000
 SCHEDULE = sg.VPSchedule(num_steps=100, beta_max=20.0)
@@ -87,7 +88,7 @@ def test_scale_two_on_mixture_sharpens_toward_w_squared():
     s = sg.sample(model, SCHEDULE, num=N, guidance=sg.SelfWeightedGuidance(2.0), key=jr.key(2))
     _, _, p2 = model.network.tilted(2)
     _, _, p1 = model.network.tilted(1)
-    freq = np.bincount(nearest_mode(np.asarray(s.x), np.asarray(MEANS)), minlength=3) / N
+    freq = mode_frequencies(np.asarray(s.x), np.asarray(MEANS))
     right2, right1 = p2.reshape(-1, 3).sum(0)[1], p1.reshape(-1, 3).sum(0)[1]
     assert right1 + 0.03 < freq[1]  # sharper than ρ = 1
     assert abs(freq[1] - right2) < 0.03  # and within 0.03 of w² q
@@ -131,17 +132,17 @@ def test_scale_change_does_not_recompile():
         sampler=sampler,
         key=jr.key(0),
     )
-    before = _sample._TRACES["sample"]
-    for scale in [0.0, 2.5, 7.0]:
-        sg.sample(
-            model,
-            SCHEDULE,
-            num=8,
-            guidance=sg.SelfWeightedGuidance(scale),
-            sampler=sg.DDPMSampler(num_steps=10, temperature=scale / 7),
-            key=jr.key(1),
-        )
-    assert _sample._TRACES["sample"] == before
+    with traces("_sample_rows") as seen:
+        for scale in [0.0, 2.5, 7.0]:
+            sg.sample(
+                model,
+                SCHEDULE,
+                num=8,
+                guidance=sg.SelfWeightedGuidance(scale),
+                sampler=sg.DDPMSampler(num_steps=10, temperature=scale / 7),
+                key=jr.key(1),
+            )
+    assert seen == []
 
 
 def test_jit_matches_no_jit():
@@ -190,27 +191,37 @@ def test_nan_safe_and_clipped_gradient():
     np.testing.assert_allclose(eps2, model2.eps(z, jnp.asarray(0.5), None))
 
 
+def _best_of_groups(values: np.ndarray, group: int) -> np.ndarray:
+    """The largest of each consecutive `group` values: what argmax over `group` independent
+    candidates keeps."""
+    return values.reshape(-1, group).max(axis=1)
+
+
+def _agree_within_se(a: np.ndarray, b: np.ndarray, k: float = 4.0) -> bool:
+    """Two independent sample means agree within `k` standard errors of their difference."""
+    se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    return abs(a.mean() - b.mean()) < k * se
+
+
 def test_resampling_argmax_and_importance():
     model = _model(SCHEDULE)
-    # argmax by a user score: every sample lands in the highest-scoring region.
-    argmax = sg.Resampling(8, select="argmax", score=lambda x, w, c: x[1])
-    s = sg.sample(
-        model,
-        SCHEDULE,
-        num=200,
-        guidance=argmax,
-        sampler=sg.DDPMSampler(num_steps=20),
-        key=jr.key(0),
-    )
-    base = sg.sample(model, SCHEDULE, num=200, sampler=sg.DDPMSampler(num_steps=20), key=jr.key(0))
-    assert float(s.x[:, 1].mean()) > float(base.x[:, 1].mean()) + 0.5
+    sampler = sg.DDPMSampler(num_steps=20)
+    # argmax by a user score keeps the best of 8 candidates: the same law as the maximum of
+    # 8 independent unguided draws of the same sampler.
+    argmax = sg.Resampling(8, select=sg.Argmax(), score=lambda x, w, c: x[1])
+    s = sg.sample(model, SCHEDULE, num=400, guidance=argmax, sampler=sampler, key=jr.key(0))
+    base = np.asarray(sg.sample(model, SCHEDULE, num=8 * 400, sampler=sampler, key=jr.key(3)).x)
+    picked, best = np.asarray(s.x[:, 1]), _best_of_groups(base[:, 1], 8)
+    assert _agree_within_se(picked, best)
+    se = np.sqrt(picked.var(ddof=1) / len(picked) + base[:, 1].var(ddof=1) / len(base))
+    assert picked.mean() > base[:, 1].mean() + 8 * se  # and the selection really moves them
     # softmax at temperature 1 on the sampled weight: importance resampling q → w q.
-    imp = sg.Resampling(64, select="softmax", channel=0)
+    imp = sg.Resampling(64, select=sg.Softmax(1.0), channel=0)
     r = sg.sample(
         model, SCHEDULE, num=1000, guidance=imp, sampler=sg.DDPMSampler(num_steps=50), key=jr.key(1)
     )
     _, _, p1 = model.network.tilted(1)
-    freq = np.bincount(nearest_mode(np.asarray(r.x), np.asarray(MEANS)), minlength=3) / 1000
+    freq = mode_frequencies(np.asarray(r.x), np.asarray(MEANS))
     # Self-normalised importance resampling with 64 candidates: bias O(1/64) plus SE 0.01.
     assert abs(freq[1] - p1.reshape(-1, 3).sum(0)[1]) < 0.05
 
@@ -220,18 +231,22 @@ def test_resampling_wraps_guidance_swg_r():
     swg_r = sg.Resampling(
         4,
         guidance=sg.SelfWeightedGuidance(1.0),
-        select="argmax",
+        select=sg.Argmax(),
         score=lambda x, w, c: -jnp.sum((x - jnp.asarray([2.0, 0.0])) ** 2),
     )
-    s = sg.sample(
-        model,
-        SCHEDULE,
-        num=100,
-        guidance=swg_r,
-        sampler=sg.DDPMSampler(num_steps=20),
-        key=jr.key(2),
+    sampler = sg.DDPMSampler(num_steps=20)
+    s = sg.sample(model, SCHEDULE, num=400, guidance=swg_r, sampler=sampler, key=jr.key(2))
+    # The reference: the best of 4 independent draws of guided sampling alone.
+    guided = sg.sample(
+        model, SCHEDULE, num=4 * 400, guidance=sg.SelfWeightedGuidance(1.0), sampler=sampler,
+        key=jr.key(4),
     )
-    assert float(jnp.mean(jnp.linalg.norm(s.x - jnp.asarray([2.0, 0.0]), axis=1))) < 0.6
+    closeness = lambda x: -np.linalg.norm(np.asarray(x) - np.asarray([2.0, 0.0]), axis=1)
+    picked, best = closeness(s.x), _best_of_groups(closeness(guided.x), 4)
+    assert _agree_within_se(picked, best)
+    assert picked.mean() > closeness(guided.x).mean() + 8 * np.sqrt(
+        picked.var(ddof=1) / len(picked) + closeness(guided.x).var(ddof=1) / len(guided.x)
+    )
 
 
 def test_bad_guidance_input():
@@ -256,6 +271,36 @@ def test_bad_guidance_input():
         sg.Resampling(0)
     with pytest.raises(ValueError, match="'argmax' or 'softmax'"):
         sg.Resampling(4, select="best")
+    with pytest.raises(ValueError, match=r"give it to the selection instead, e\.g\. Softmax"):
+        sg.Resampling(4, select=sg.Softmax(), temperature=0.5)
+    with pytest.raises(ValueError, match="select='argmax' keeps the best candidate and takes no"):
+        sg.Resampling(4, select="argmax", temperature=0.5)
+    with pytest.raises(ValueError, match="Softmax: temperature must be >= 0"):
+        sg.Softmax(-1.0)
+
+
+def test_selection_names_and_modules_give_the_same_draws():
+    """`select="argmax"` / `"softmax"` (with `temperature`) are `Argmax()` / `Softmax(t)`."""
+    model = _model(SCHEDULE)
+    score = lambda x, w, c: x[1]
+    pairs = [
+        (dict(select="argmax", score=score), dict(select=sg.Argmax(), score=score)),
+        (dict(temperature=0.5, channel=1), dict(select=sg.Softmax(0.5), channel=1)),
+        (dict(select="softmax"), dict(select=sg.Softmax())),
+    ]
+    for by_name, by_module in pairs:
+        a, b = (
+            sg.sample(
+                model,
+                SCHEDULE,
+                num=16,
+                guidance=sg.Resampling(4, **kw),
+                sampler=sg.DDPMSampler(num_steps=10),
+                key=jr.key(6),
+            )
+            for kw in (by_name, by_module)
+        )
+        np.testing.assert_array_equal(a.x, b.x)
 
 
 def test_bad_sample_input():
@@ -314,21 +359,21 @@ def test_resampling_with_module_score_and_inside_jit():
         model,
         SCHEDULE,
         num=64,
-        guidance=sg.Resampling(8, select="argmax", score=critic),
+        guidance=sg.Resampling(8, select=sg.Argmax(), score=critic),
         sampler=sampler,
         key=key,
     )
     right = run(Critic(jnp.asarray([2.0, 0.0])), jr.key(0))
-    before = _sample._TRACES["sample"]
-    left = run(Critic(jnp.asarray([-2.0, 0.0])), jr.key(0))
-    assert _sample._TRACES["sample"] == before
+    with traces("_sample_rows") as seen:
+        left = run(Critic(jnp.asarray([-2.0, 0.0])), jr.key(0))
+    assert seen == []
     assert float(right.x[:, 0].mean()) > 1.0 > -1.0 > float(left.x[:, 0].mean())
 
     @jax.jit
     def build(scale):
         g = sg.SelfWeightedGuidance(scale)
-        r = sg.Resampling(4, temperature=0.5, guidance=g)
-        return g.scale + r.temperature
+        r = sg.Resampling(4, select=sg.Softmax(0.5), guidance=g)
+        return g.scale + r.selection.temperature
 
     assert float(build(1.0)) == pytest.approx(1.5)
 
@@ -349,9 +394,9 @@ def test_clip_bounds_change_does_not_recompile():
         )
 
     first = run(1e-4, 1.0)
-    before = _sample._TRACES["sample"]
-    second = run(2e-4, 2.0)
-    assert _sample._TRACES["sample"] == before
+    with traces("_sample_rows") as seen:
+        second = run(2e-4, 2.0)
+    assert seen == []
     assert float(jnp.abs(first.x).max()) <= 4.0 + 1e-6
     assert float(jnp.abs(second.x).max()) <= 8.0 + 1e-6
     with pytest.raises(ValueError, match="need 0 < clip_min < clip_max"):
@@ -408,3 +453,17 @@ def test_compiled_sample_equals_sample():
         fn(jnp.zeros(3), key=jr.key(0))
     with pytest.raises(ValueError, match="say how many samples"):
         sg.compile_sample(model, SCHEDULE)
+
+
+def test_default_resampling_score_reads_user_units():
+    """The default score mixes the weights in the user's units, as a user's score gets them:
+    with channels rescaled by 1 and 100, the mix (½, ½) of model weights (0.2, 0.004) is
+    the mix of user weights (0.2, 0.4)."""
+    units = sg.WeightUnits(jnp.asarray([1.0, 100.0]))
+    model = sg.JointModel(_model(SCHEDULE).network, 2, 2, units=units)
+    candidates = jnp.asarray([[0.0, 0.0, 0.2, 0.004], [1.0, 1.0, 0.1, 0.009]])
+    scores = sg.Resampling(2, channel=[0.5, 0.5]).scores(model, candidates, None)
+    np.testing.assert_allclose(scores, np.log([0.5 * 0.2 + 0.5 * 0.4, 0.5 * 0.1 + 0.5 * 0.9]),
+                               rtol=1e-6)
+    user = sg.Resampling(2, score=lambda x, w, c: jnp.log(0.5 * w[0] + 0.5 * w[1]))
+    np.testing.assert_allclose(user.scores(model, candidates, None), scores, rtol=1e-6)

@@ -85,7 +85,7 @@ def test_network_sizes_are_checked(kwargs, error, match):
 def test_fit_settings_are_checked_before_training(kwargs, error, match, monkeypatch):
     from selfguide.training import _loop
 
-    monkeypatch.setattr(_loop, "_run_chunk", _must_not_run)
+    monkeypatch.setattr(_loop, "run_chunk", _must_not_run)
     net = sg.MLPDenoiser(2, 1, width=8, depth=1, key=jr.key(0))
     args = {"schedule": SCHEDULE, "steps": 10, "key": jr.key(1), "progress": False, **kwargs}
     with pytest.raises(error, match=match):

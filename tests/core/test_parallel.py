@@ -15,7 +15,16 @@ SCRIPT = textwrap.dedent(
     """
     import jax, jax.random as jr, numpy as np, equinox as eqx
     import selfguide as sg
+    from selfguide import _train
     assert len(jax.devices()) == 4, jax.devices()
+    # Record how each training batch is laid out, as the compiled step sees it.
+    layouts, shard = [], _train.shard_batch
+    def spy(x, mesh):
+        out = shard(x, mesh)
+        if mesh is not None:
+            jax.debug.inspect_array_sharding(out, callback=layouts.append)
+        return out
+    _train.shard_batch = spy
     rng = np.random.default_rng(0)
     x, c = rng.normal(size=(256, 2)), rng.normal(size=(256, 3))
     data = sg.augment(x, np.exp(0.5 * x[:, 0]), rescale=True)
@@ -23,12 +32,15 @@ SCRIPT = textwrap.dedent(
     kw = dict(cond=c, schedule=sg.VPSchedule(num_steps=5), steps=12, batch_size=64,
               key=jr.key(1), progress=False, steps_per_chunk=4)
     single = sg.train(net, data, devices=jax.devices()[:1], **kw)
+    layouts.clear()  # from here on, only the four-device run's batches
     sharded = sg.train(net, data, devices="all", **kw)
     leaves = lambda r: jax.tree.leaves(eqx.filter(r.state.network, eqx.is_inexact_array))
     diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
                for a, b in zip(leaves(single), leaves(sharded)))
-    batch_sharding = sharded.state.step.sharding
-    print("MAXDIFF", diff, len(batch_sharding.device_set))
+    state_devices = len(sharded.state.step.sharding.device_set)
+    print("MAXDIFF", diff, state_devices)
+    print("BATCHES", len(layouts), min(len(s.device_set) for s in layouts),
+          sum(s.is_fully_replicated for s in layouts))
     print("LOSS", np.abs(single.history.loss - sharded.history.loss).max())
     # A batch large enough for the batch-level weight gradients (`_batched_linear.py`).
     kw.update(steps=4, batch_size=512)
@@ -53,6 +65,9 @@ def test_sharded_training_matches_single_device():
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)
     diff, n_devices = lines["MAXDIFF"].split()
     assert int(n_devices) == 4  # the state really lives on all four devices
+    batches, devices, replicated = map(int, lines["BATCHES"].split())
+    # Every batch the step draws (z and cond) is split across the four devices, not copied.
+    assert batches >= 2 and devices == 4 and replicated == 0
     # 12 Adam steps: parameters agree to float32 reduction-order noise.
     assert float(diff) < 1e-4, diff
     assert float(lines["LOSS"]) < 1e-4

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import selfguide as sg
-from selfguide._nn import _batched_linear, _rows_major
-from selfguide._nn._rows_major import MIN_ROWS, RowsMajorLinear, sampling_layers
-from selfguide._nn._training_layers import training_layers
+from selfguide._speed import _batched_linear, _rows_major
+from selfguide._speed._rows_major import MIN_ROWS, RowsMajorLinear
+from selfguide._speed._training_layers import training_layers
 
 
 def _linears(tree, kind):
@@ -47,7 +47,7 @@ def test_rows_major_linear_is_the_same_map(use_bias):
 
 
 @pytest.mark.parametrize("kind", ["resnet", "mlp"])
-def test_sampling_layers_swap_the_row_layers_only(kind):
+def test_sampling_form_swaps_the_row_layers_only(kind):
     if kind == "resnet":
         net = sg.ResNetDenoiser(2, 1, cond_dim=3, width=16, num_blocks=2, weight_head_at=1,
                                 key=jr.key(0))
@@ -56,10 +56,10 @@ def test_sampling_layers_swap_the_row_layers_only(kind):
         net = sg.MLPDenoiser(2, 1, cond_dim=3, width=16, depth=3, weight_head_at=2,
                              key=jr.key(0))
         time_path = [net.input_layer.z_part, net.input_layer.cond_part]
-    assert sampling_layers(net, MIN_ROWS - 1) is net
-    swapped = sampling_layers(net, MIN_ROWS)
+    assert net.sampling_form(MIN_ROWS - 1, "cpu") is net
+    swapped = net.sampling_form(MIN_ROWS, "cpu")
     rows_major = _linears(swapped, RowsMajorLinear)
-    row_fields = [getattr(net, name) for name in type(net).row_layers]
+    row_fields = [getattr(net, name) for name in type(net).row_fields]
     assert len(rows_major) == len(_linears(row_fields, eqx.nn.Linear)) > 0
     # The input layer and the time path (applied once per step, to one row) stay `W x`.
     for layer in time_path + _linears(net.time_embedding, eqx.nn.Linear):
@@ -77,15 +77,10 @@ def test_sampling_layers_swap_the_row_layers_only(kind):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_sampling_layers_leave_other_networks_and_backends_alone(monkeypatch):
-    class Plain(eqx.Module):
-        layer: eqx.nn.Linear
-
-    plain = Plain(eqx.nn.Linear(3, 3, key=jr.key(0)))
-    assert sampling_layers(plain, 10 * MIN_ROWS) is plain
+def test_sampling_form_is_for_cpu_only():
     net = sg.MLPDenoiser(2, 1, width=8, depth=2, key=jr.key(0))
-    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
-    assert sampling_layers(net, 10 * MIN_ROWS) is net
+    assert net.sampling_form(10 * MIN_ROWS, "gpu") is net
+    assert net.sampling_form(10 * MIN_ROWS, "cpu") is not net
 
 
 def test_guided_samples_equal_with_and_without_the_swap(monkeypatch):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import selfguide as sg
+from selfguide.testing import mode_frequencies
 
-from .oracles import nearest_mode, oracle
+from .oracles import oracle
 
 N = 4000
 # β_max = 20 makes ᾱ(1) ≈ 4e-5, so the N(0, I) start is the true noised marginal; with the
@@ -17,7 +18,7 @@ CONT = sg.LinearVPSchedule(beta_max=20.0)
 
 SAMPLERS = {
     "ddpm-large": (sg.DDPMSampler(), SCHEDULE),
-    "ddpm-posterior": (sg.DDPMSampler(variance="posterior"), SCHEDULE),
+    "ddpm-posterior": (sg.DDPMSampler(variance=sg.PosteriorVariance()), SCHEDULE),
     "ddim-0": (sg.DDIMSampler(eta=0.0), SCHEDULE),
     "ddim-1": (sg.DDIMSampler(eta=1.0), SCHEDULE),
     "ode-tsit5-pid": (sg.ODESampler(), CONT),
@@ -60,7 +61,7 @@ def test_mixture_mode_weights(name):
     sampler, schedule = SAMPLERS[name]
     oracle = _mixture(schedule)
     s = sg.sample(sg.JointModel(oracle, 2, 1), schedule, num=N, sampler=sampler, key=jr.key(1))
-    freq = np.bincount(nearest_mode(np.asarray(s.x), np.asarray(oracle.means)), minlength=3) / N
+    freq = mode_frequencies(np.asarray(s.x), np.asarray(oracle.means))
     # Binomial standard error ≤ 0.008; allow 4 of them.
     np.testing.assert_allclose(freq, [0.2, 0.5, 0.3], atol=0.032)
 
@@ -78,3 +79,18 @@ def test_ode_converges_with_steps():
         errors.append(np.median(np.linalg.norm(x - ref, axis=1)))
     assert all(b < a for a, b in zip(errors, errors[1:], strict=False)), errors
     assert errors[-1] < 0.1 * errors[0], errors
+
+
+def test_variance_names_are_the_variance_modules():
+    """`variance="large"` / `"posterior"` are `LargeVariance()` / `PosteriorVariance()`."""
+    model = sg.JointModel(_mixture(SCHEDULE), 2, 1)
+    for name, module in [("large", sg.LargeVariance()), ("posterior", sg.PosteriorVariance())]:
+        a, b = (
+            sg.sample(model, SCHEDULE, num=16, sampler=sg.DDPMSampler(num_steps=10, variance=v),
+                      key=jr.key(4)).x
+            for v in (name, module)
+        )
+        np.testing.assert_array_equal(a, b)
+    assert sg.DDPMSampler().variance == sg.LargeVariance()
+    with pytest.raises(ValueError, match=r"variance must be LargeVariance\(\), PosteriorVariance"):
+        sg.DDPMSampler(variance="small")

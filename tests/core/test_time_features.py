@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import selfguide as sg
+from selfguide._speed._philox import philox_key
 
 NETWORKS = {
     "resnet": lambda: sg.ResNetDenoiser(2, 1, cond_dim=3, width=32, num_blocks=2, key=jr.key(0)),
@@ -73,16 +74,46 @@ def test_loss_draws_are_reproducible_with_and_without_philox():
     z0 = jnp.ones((8, 3))
     cond = jnp.zeros((8, 3))
     schedule = sg.VPSchedule(num_steps=5)
+    keys = {"threefry": jr.key(3), "philox": philox_key(jr.key(3))}
     losses = {
-        philox: [
-            float(
-                sg.diffusion_loss(
-                    net, schedule, z0, cond, jnp.ones(3), 2, key=jr.key(3), philox=philox
-                )[0]
-            )
+        name: [
+            float(sg.diffusion_loss(net, schedule, z0, cond, jnp.ones(3), 2, key=key)[0])
             for _ in range(2)
         ]
-        for philox in (True, False)
+        for name, key in keys.items()
     }
     for pair in losses.values():
         assert pair[0] == pair[1]
+
+
+def _loss_flops(network, batch: int = 256) -> float:
+    """The FLOPs XLA counts for one loss evaluation (the network's forward passes)."""
+    schedule = sg.VPSchedule(num_steps=5)
+    z0, cond = jnp.ones((batch, 3)), jnp.ones((batch, 3))
+
+    params, rest = eqx.partition(network, eqx.is_array)
+
+    def loss(p):
+        net = eqx.combine(p, rest)
+        return sg.diffusion_loss(net, schedule, z0, cond, jnp.ones(3), 2, key=jr.key(1))[0]
+
+    analysis = jax.jit(loss).lower(params).compile().cost_analysis()
+    analysis = analysis[0] if isinstance(analysis, list) else analysis
+    return float(analysis["flops"])
+
+
+def test_low_precision_keeps_the_shared_time_path():
+    """Training in bfloat16 wraps the network in `LowPrecision`, which forwards its time
+    split: the loss runs the time path on the 5 distinct times, not on all 256 examples, as
+    the float32 network does. The time path (the Fourier embedding and its two 256-wide
+    layers) is most of this small network's work, so its 256 runs against 5 show plainly."""
+    from selfguide._precision import LowPrecision
+
+    net = sg.ResNetDenoiser(2, 1, cond_dim=3, width=32, num_blocks=2, key=jr.key(0))
+    assert LowPrecision(net, jnp.bfloat16).time_split() is not None
+    shared = _loss_flops(net)
+    per_example = _loss_flops(PlainCall(net))
+    assert per_example > 2 * shared  # the per-example time path is the bulk of the work
+    low = _loss_flops(LowPrecision(net, jnp.bfloat16))
+    low_per_example = _loss_flops(LowPrecision(PlainCall(net), jnp.bfloat16))
+    assert low_per_example > 2 * low  # bfloat16 shares the time path just the same

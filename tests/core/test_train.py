@@ -7,6 +7,7 @@ import optax
 import pytest
 
 import selfguide as sg
+from selfguide._speed._philox import philox_key
 from selfguide.training import _loop
 
 SCHEDULE = sg.VPSchedule(num_steps=15)
@@ -133,7 +134,7 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, monkeypatch):
     reference = _tiny_run()
     path = tmp_path / "run.ckpt"
     calls = {"n": 0}
-    original = _loop._run_chunk
+    original = _loop.run_chunk
 
     def interrupted(*args, **kwargs):
         calls["n"] += 1
@@ -141,10 +142,10 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_loop, "_run_chunk", interrupted)
+    monkeypatch.setattr(_loop, "run_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _tiny_run(checkpoint=path)
-    monkeypatch.setattr(_loop, "_run_chunk", original)
+    monkeypatch.setattr(_loop, "run_chunk", original)
     header, _ = sg._checkpoint.read_header(path)
     assert header["step"] == 10  # two chunks of five were saved
     resumed = _tiny_run(checkpoint=path)
@@ -263,9 +264,11 @@ def test_train_equals_reference_python_loop():
     for k in range(steps):
         k_batch, k_loss = jr.split(jr.fold_in(key, k))
         idx = jr.randint(k_batch, (batch,), 0, len(data))
+        k_noise = philox_key(k_loss)  # train draws its noise from Philox keys
 
-        def loss(p, batch=data.z[idx], k=k_loss):
-            return sg.diffusion_loss(eqx.combine(p, rest), SCHEDULE, batch, None, lw, 1, key=k)[0]
+        def loss(p, batch=data.z[idx], k=k_noise):
+            net = eqx.combine(p, rest)
+            return sg.diffusion_loss(net, SCHEDULE, batch, None, lw, 1, key=k, platform="cpu")[0]
 
         grads = jax.grad(loss)(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -279,7 +282,9 @@ def test_train_equals_reference_python_loop():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("weight_output", ["eps", "denoised"])
+@pytest.mark.parametrize(
+    "weight_output", ["eps", "denoised", sg.NoiseWeights(), sg.DenoisedWeights()]
+)
 def test_weight_output_sets_the_weight_target(weight_output):
     """With a network that outputs zeros the loss is the mean square of the target: the noise
     on the data channels, and the noise or the clean weights on the weight channels."""
@@ -289,11 +294,11 @@ def test_weight_output_sets_the_weight_target(weight_output):
     zero = lambda z, t, cond, key=None: jnp.zeros_like(z)
     key = jr.key(0)
     _, (_, weight_mse) = diffusion_loss(
-        zero, SCHEDULE, z0, None, jnp.ones(2), 1, key=key, weight_output=weight_output,
-        philox=False,
+        zero, SCHEDULE, z0, None, jnp.ones(2), 1, key=key, weight_output=weight_output
     )
     eps = jr.normal(jr.split(key, 3)[1], z0.shape)  # the loss's noise draw, from `key` itself
-    expected = z0[:, 1] if weight_output == "denoised" else eps[:, 1]
+    denoised = weight_output in ("denoised", sg.DenoisedWeights())
+    expected = z0[:, 1] if denoised else eps[:, 1]
     np.testing.assert_allclose(weight_mse, jnp.mean(expected**2), rtol=1e-6)
 
 
@@ -301,7 +306,7 @@ def test_denoised_weights_survive_checkpoint_and_resume(tmp_path):
     path = tmp_path / "run.ckpt"
     result = _tiny_run(checkpoint=path, weight_output="denoised")
     loaded = sg.load_model(path)
-    assert result.model.weight_output == loaded.weight_output == "denoised"
+    assert result.model.weight_output == loaded.weight_output == sg.DenoisedWeights()
     z, t = jnp.asarray([0.3, 0.7]), jnp.asarray(0.6)
     np.testing.assert_allclose(
         loaded.eps(z, t, None, SCHEDULE), result.model.eps(z, t, None, SCHEDULE), rtol=1e-6
@@ -326,3 +331,12 @@ def test_compiled_sample_with_batched_conditions():
     np.testing.assert_allclose(got.x, expected.x, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"expected cond of shape \(5, 3\)"):
         fn(cond[:2], key=jr.key(1))
+
+
+def test_fit_takes_exactly_trains_arguments():
+    """`fit` spells out `train`'s signature (for help and editors); the two never drift."""
+    import inspect
+
+    fit, train = inspect.signature(sg.fit), inspect.signature(sg.train)
+    assert fit.parameters == train.parameters
+    assert fit.return_annotation is sg.JointModel

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import selfguide as sg
-from selfguide._nn import _batched_linear
-from selfguide._nn._batched_linear import BatchedGradLinear
-from selfguide._nn._layer_norm import TrainingLayerNorm
-from selfguide._nn._training_layers import training_layers
+from selfguide._speed import _batched_linear
+from selfguide._speed._batched_linear import BatchedGradLinear
+from selfguide._speed._layer_norm import TrainingLayerNorm
+from selfguide._speed._training_layers import training_layers
 
 BATCH = _batched_linear.MIN_BATCH  # the smallest batch that takes the batch-level path
 
@@ -54,7 +54,7 @@ def test_resnet_loss_gradients_equal_per_example_gradients():
             return self.network(z, t, cond, key=key)
 
     net = sg.ResNetDenoiser(2, 1, cond_dim=3, width=32, num_blocks=2, key=jr.key(0))
-    assert net.layers_per_example and not getattr(Plain(net), "layers_per_example", False)
+    assert net.training_form("cpu") is not net and not isinstance(Plain(net), sg.AbstractDenoiser)
     z0 = jr.normal(jr.key(1), (BATCH, 3))
     cond = jr.normal(jr.key(2), (BATCH, 3))
     schedule = sg.VPSchedule(num_steps=5)
@@ -63,7 +63,9 @@ def test_resnet_loss_gradients_equal_per_example_gradients():
     def loss(p, wrap):
         network = eqx.combine(p, rest)
         network = Plain(network) if wrap else network
-        return sg.diffusion_loss(network, schedule, z0, cond, jnp.ones(3), 2, key=jr.key(3))[0]
+        return sg.diffusion_loss(
+            network, schedule, z0, cond, jnp.ones(3), 2, key=jr.key(3), platform="cpu"
+        )[0]
 
     fast, plain = (jax.grad(loss)(params, wrap) for wrap in (False, True))
     for a, b in zip(jax.tree.leaves(fast), jax.tree.leaves(plain), strict=True):
@@ -117,7 +119,6 @@ def test_layer_norm_gradients_equal_autodiff():
     np.testing.assert_allclose(one, reference, rtol=1e-5, atol=1e-5)
 
 
-def test_swap_only_on_cpu(monkeypatch):
+def test_swap_only_on_cpu():
     net = sg.MLPDenoiser(2, 1, width=16, depth=2, key=jr.key(0))
-    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
-    assert training_layers(net) is net
+    assert net.training_form("gpu") is net and net.training_form("cpu") is not net

@@ -67,15 +67,6 @@ def test_train_act_eval_smoke(reference_run, tiny_maze):
     assert sum(line.startswith("values") for line in metrics) == 2
     assert sum(line.startswith("policy") for line in metrics) == 2
 
-    results = sgrl.evaluate_agent(agent, episodes=2, max_episode_steps=30)
-    assert [r.method for r in results] == list(sgrl.METHODS)
-    for r in results:
-        assert r.scores.shape == (2,) and np.all(np.isfinite(r.scores))
-    rows = (run_dir / "eval.csv").read_text().splitlines()
-    assert len(rows) == 1 + 4 * 2
-    table = sgrl.format_results(results)
-    assert "| swg |" in table and "±" in table
-
     # A reloaded run acts exactly like the trained one.
     loaded = sgrl.load_run(run_dir)
     obs = np.zeros((2, loaded.policy.obs_dim), np.float32)  # the eval batch: no recompile
@@ -87,9 +78,22 @@ def test_train_act_eval_smoke(reference_run, tiny_maze):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
 
 
+@pytest.mark.slow  # MuJoCo rollouts
+def test_evaluate_agent_writes_scores_for_every_method(reference_run):
+    agent = reference_run
+    results = sgrl.evaluate_agent(agent, episodes=2, max_episode_steps=30)
+    assert [r.method for r in results] == list(sgrl.METHODS)
+    for r in results:
+        assert r.scores.shape == (2,) and np.all(np.isfinite(r.scores))
+    rows = (agent.run_dir / "eval.csv").read_text().splitlines()
+    assert len(rows) == 1 + 4 * 2
+    table = sgrl.format_results(results)
+    assert "| swg |" in table and "±" in table
+
+
 def _interrupt(monkeypatch, step_type, at_call):
     """Ctrl-C at the `at_call`-th chunk of the trainer whose step is a `step_type`."""
-    original = _loop._run_chunk
+    original = _loop.run_chunk
     calls = {"n": 0}
 
     def interrupted(fixed, *args, **kwargs):
@@ -99,8 +103,8 @@ def _interrupt(monkeypatch, step_type, at_call):
                 raise KeyboardInterrupt
         return original(fixed, *args, **kwargs)
 
-    monkeypatch.setattr(_loop, "_run_chunk", interrupted)
-    return lambda: monkeypatch.setattr(_loop, "_run_chunk", original)
+    monkeypatch.setattr(_loop, "run_chunk", interrupted)
+    return lambda: monkeypatch.setattr(_loop, "run_chunk", original)
 
 
 @pytest.mark.parametrize("stage", ["values", "policy"])
@@ -115,8 +119,8 @@ def test_resume_matches_uninterrupted(reference_run, tiny_maze, tmp_path, monkey
     assert (run_dir / "policy.ckpt").exists() == (stage == "policy")
     if stage == "policy":
         # The finished value stage is loaded, not redone.
-        original = _loop._run_chunk
-        monkeypatch.setattr(_loop, "_run_chunk", lambda fixed, *args: (
+        original = _loop.run_chunk
+        monkeypatch.setattr(_loop, "run_chunk", lambda fixed, *args: (
             _fail() if isinstance(fixed[1], _values.ValueStep) else original(fixed, *args)))
     agent = sgrl.train_run(tiny_maze, run_dir, overrides=TINY, progress=False)
     ref = reference_run
@@ -148,6 +152,7 @@ def test_cli_errors(reference_run, tiny_maze, tmp_path, capsys):
     assert "unknown method(s) ['awr']" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # MuJoCo rollouts
 def test_cli_sweep_and_eval(reference_run, tiny_maze, capsys):
     assert main(["sweep", str(reference_run.run_dir), "--scales", "0,3", "--episodes", "2",
                  "--max-episode-steps", "20"]) == 0

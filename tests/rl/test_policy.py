@@ -8,9 +8,11 @@ import jax.random as jr
 import numpy as np
 import pytest
 
+import selfguide
 import selfguide_rl as sgrl
-from selfguide_rl import _policy
 from selfguide_rl.data._transitions import build_transitions
+
+from ..tracing import traces
 
 OBS_DIM, ACT_DIM = 3, 2
 TINY_POLICY = dict(width=32, num_blocks=2, expansion=2, weight_head_hidden=32, time_features=16,
@@ -36,7 +38,7 @@ def trained_policy():
         key=jr.key(0), progress=False,
     ).values
     adv = sgrl.advantages(values, data.observations, data.actions)
-    w = sgrl.compute_weights(adv, "expectile", tau=0.7)
+    w = sgrl.compute_weights(adv, sgrl.Expectile(0.7))
     result = sgrl.train_policy(
         data, w, sgrl.PolicyConfig(**TINY_POLICY), key=jr.key(1), values=values,
         action_low=[0.0, -1.0], action_high=[4.0, 1.0], progress=False,
@@ -44,39 +46,45 @@ def trained_policy():
     return data, result.policy
 
 
-@pytest.mark.parametrize("method", sgrl.METHODS)
-def test_act_batch_within_bounds(trained_policy, method):
+METHODS = {"bc": sgrl.BC(), "idql": sgrl.IDQL(4), "swg": sgrl.SWG(3.0), "swg-r": sgrl.SWGR(3.0, 4)}
+
+
+@pytest.mark.parametrize("name", sgrl.METHODS)
+def test_act_batch_within_bounds(trained_policy, name):
     data, policy = trained_policy
-    a = sgrl.act(policy, data.observations[:8], method=method, scale=3.0, num_candidates=4,
-                 key=jr.key(2))
+    method = METHODS[name]
+    assert method.name == name
+    a = sgrl.act(policy, data.observations[:8], method=method, key=jr.key(2))
     assert a.shape == (8, ACT_DIM)
     a = np.asarray(a)
     assert np.all(a[:, 0] >= 0) and np.all(a[:, 0] <= 4)
     assert np.all(np.abs(a[:, 1]) <= 1)
     # Temperature 0 is deterministic given the key.
-    b = sgrl.act(policy, data.observations[:8], method=method, scale=3.0, num_candidates=4,
-                 key=jr.key(2))
+    b = sgrl.act(policy, data.observations[:8], method=method, key=jr.key(2))
     np.testing.assert_array_equal(a, np.asarray(b))
+    # The method's name with its settings is the same method.
+    c = sgrl.act(policy, data.observations[:8], method=name, scale=3.0, num_candidates=4,
+                 key=jr.key(2))
+    np.testing.assert_array_equal(a, np.asarray(c))
 
 
 def test_no_recompile_on_scale_temperature_or_critic(trained_policy):
     data, policy = trained_policy
     obs = data.observations[:8]  # the shapes of the test above: compiled once per session
-    sgrl.act(policy, obs, method="swg-r", scale=1.0, num_candidates=4, key=jr.key(0))
-    before = _policy._TRACES["act"]
-    sgrl.act(policy, obs, method="swg-r", scale=7.5, num_candidates=4, temperature=0.5,
-             key=jr.key(1))
+    sgrl.act(policy, obs, method=sgrl.SWGR(1.0, 4), key=jr.key(0))
     shifted = jax.tree.map(lambda x: x + 1.0 if eqx.is_inexact_array(x) else x, policy.values)
     other = eqx.tree_at(lambda p: p.values, policy, shifted)
-    sgrl.act(other, obs, method="swg-r", scale=2.0, num_candidates=4, key=jr.key(1))
-    assert _policy._TRACES["act"] == before
+    with traces("_act") as seen:
+        sgrl.act(policy, obs, method=sgrl.SWGR(7.5, 4), temperature=0.5, key=jr.key(1))
+        sgrl.act(other, obs, method=sgrl.SWGR(2.0, 4), key=jr.key(1))
+    assert seen == []
 
 
 def test_resampling_keeps_the_best_candidate_by_q(trained_policy):
     data, policy = trained_policy
     obs = data.observations[:8]
-    idql = sgrl.act(policy, obs, method="idql", num_candidates=4, key=jr.key(5))
-    bc = sgrl.act(policy, obs, method="bc", key=jr.key(5))
+    idql = sgrl.act(policy, obs, method=sgrl.IDQL(4), key=jr.key(5))
+    bc = sgrl.act(policy, obs, method=sgrl.BC(), key=jr.key(5))
     q = lambda a: np.asarray(jax.vmap(policy.values.q)(obs, a))
     # The best of 4 candidates beats one draw on average (Q increases with a[0] here).
     assert q(idql).mean() > q(bc).mean()
@@ -92,6 +100,12 @@ def test_bad_inputs(trained_policy):
         sgrl.act(policy, jnp.zeros((2, 5)), key=jr.key(0))
     with pytest.raises(ValueError, match="num_candidates must be an int >= 1"):
         sgrl.act(policy, data.observations[:2], method="idql", num_candidates=0, key=jr.key(0))
+    with pytest.raises(ValueError, match="SWG: the guidance scale must be a finite number >= 0"):
+        sgrl.SWG(float("nan"))
+    with pytest.raises(ValueError, match="IDQL: num_candidates must be an int >= 1"):
+        sgrl.IDQL(0)
+    with pytest.raises(ValueError, match="scale and num_candidates are settings of the method"):
+        sgrl.act(policy, data.observations[:2], method=sgrl.SWG(1.0), scale=2.0, key=jr.key(0))
     with pytest.raises(ValueError, match="mismatched action dimension"):
         sgrl.train_policy(data, np.ones(len(data)), sgrl.PolicyConfig(**TINY_POLICY),
                           key=jr.key(0), action_low=[-1.0, -1.0, -1.0], progress=False)
@@ -100,7 +114,7 @@ def test_bad_inputs(trained_policy):
                           progress=False)
     no_values = eqx.tree_at(lambda p: p.values, policy, None, is_leaf=lambda x: x is None)
     with pytest.raises(ValueError, match="selects by Q, but the policy holds no values"):
-        sgrl.act(no_values, data.observations[:2], method="idql", key=jr.key(0))
+        sgrl.act(no_values, data.observations[:2], method=sgrl.IDQL(), key=jr.key(0))
 
 
 def test_presets():
@@ -128,6 +142,6 @@ def test_denoised_weight_output_reaches_the_policy():
     policy = sgrl.train_policy(data, np.ones(len(data)), config, key=jr.key(2),
                                action_low=[0.0, -1.0], action_high=[4.0, 1.0],
                                progress=False).policy
-    assert policy.model.weight_output == "denoised"
-    a = sgrl.act(policy, data.observations[:4], method="swg", scale=2.0, key=jr.key(3))
+    assert policy.model.weight_output == selfguide.DenoisedWeights()
+    a = sgrl.act(policy, data.observations[:4], method=sgrl.SWG(2.0), key=jr.key(3))
     assert a.shape == (4, 2) and bool(np.all(np.isfinite(np.asarray(a))))

@@ -36,7 +36,7 @@ def _must_not_run(*args, **kwargs):
 )
 def test_bad_settings_are_refused_before_any_training(override, match, tmp_path, capsys,
                                                       monkeypatch):
-    monkeypatch.setattr(_loop, "_run_chunk", _must_not_run)
+    monkeypatch.setattr(_loop, "run_chunk", _must_not_run)
     code = main(["train", "no-such-dataset", "--run-dir", str(tmp_path / "run"),
                  "--set", override, "--no-progress"])
     assert code == 1

@@ -99,7 +99,7 @@ def test_deterministic_and_resume_is_exact(tmp_path, monkeypatch):
     config = _config(steps=300, steps_per_chunk=100)
     full = sgrl.learn_values(data, config, key=jr.key(3), progress=False)
 
-    original = _loop._run_chunk
+    original = _loop.run_chunk
     calls = {"n": 0}
 
     def interrupted(*args, **kwargs):
@@ -109,10 +109,10 @@ def test_deterministic_and_resume_is_exact(tmp_path, monkeypatch):
         return original(*args, **kwargs)
 
     ckpt = tmp_path / "values.ckpt"
-    monkeypatch.setattr(_loop, "_run_chunk", interrupted)
+    monkeypatch.setattr(_loop, "run_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sgrl.learn_values(data, config, key=jr.key(3), checkpoint=ckpt, progress=False)
-    monkeypatch.setattr(_loop, "_run_chunk", original)
+    monkeypatch.setattr(_loop, "run_chunk", original)
     resumed = sgrl.learn_values(data, config, key=jr.key(3), checkpoint=ckpt, progress=False)
     assert int(resumed.state.step) == 300
     for a, b in zip(jax.tree.leaves(full.state), jax.tree.leaves(resumed.state), strict=True):

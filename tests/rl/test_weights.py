@@ -50,3 +50,29 @@ def test_compute_weights_dispatch_and_error():
     )
     with pytest.raises(ValueError, match="unknown weight kind 'softmax'.*expectile"):
         sgrl.compute_weights(ADV, "softmax")
+    with pytest.raises(ValueError, match="tau, beta and w_max are settings of the weighting"):
+        sgrl.compute_weights(ADV, sgrl.Expectile(0.7), tau=0.9)
+
+
+@pytest.mark.parametrize(
+    ("weighting", "name", "settings"),
+    [
+        (sgrl.Expectile(0.9), "expectile", dict(tau=0.9)),
+        (sgrl.SmoothExpectile(0.9), "smooth_expectile", dict(tau=0.9)),
+        (sgrl.Exponential(1.0, 5.0), "exponential", dict(beta=1.0, w_max=5.0)),
+        (sgrl.Linex(0.5), "linex", dict(tau=0.5)),
+    ],
+)
+def test_weightings_are_their_names(weighting, name, settings):
+    assert weighting.name == name
+    np.testing.assert_array_equal(
+        sgrl.compute_weights(ADV, weighting), sgrl.compute_weights(ADV, name, **settings)
+    )
+    np.testing.assert_array_equal(weighting(ADV), sgrl.compute_weights(ADV, weighting))
+
+
+def test_preset_names_its_weighting():
+    preset = sgrl.get_preset("antmaze")
+    assert preset.weighting() == sgrl.Expectile(0.9)
+    exponential = preset.replace(weight="exponential", beta=2.0, w_max=50.0).weighting()
+    assert exponential == sgrl.Exponential(2.0, 50.0)

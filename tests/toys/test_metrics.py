@@ -4,12 +4,12 @@ and far above it for a known shift."""
 import numpy as np
 import pytest
 
-from selfguide import toys
-from selfguide.toys import (
+from selfguide import (
     mmd2,
     noise_floor,
     occupancy_tv,
     sliced_wasserstein,
+    toys,
     wasserstein_1d,
 )
 

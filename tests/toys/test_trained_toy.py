@@ -25,9 +25,9 @@ def upper_mass(moons_model):
     model, _ = moons_model
     out = {}
     for beta in BETAS:
-        x = draw("swg-ddpm", "moons", model, beta, BUDGET, seed=0)
+        x = draw(toys.SWGDDPM(), "moons", model, beta, BUDGET, seed=0)
         out[beta] = float(np.mean(toys.mode_of("moons", x) == 1))
-    x = draw("unguided", "moons", model, 3.0, BUDGET, seed=0)
+    x = draw(toys.Unguided(), "moons", model, 3.0, BUDGET, seed=0)
     out["unguided"] = float(np.mean(toys.mode_of("moons", x) == 1))
     return out
 

@@ -9,22 +9,18 @@ solver, CEP's two-network guidance), next to exact draws of the target; writes
 import argparse
 from pathlib import Path
 
-from ._cli import command
-from .toys import _command as toy
+from . import _command as toy
+
+HELP = "Short SWG demo on two 2-D toys against the exact target (the quick `selfguide toy`)."
 
 
-def _arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     toy.add_arguments(parser)
     parser.set_defaults(
         datasets=["8gaussians", "moons"], betas=[3.0, 10.0], quick=True, out=Path("outputs/demo")
     )
 
 
-@command(
-    "demo",
-    "Short SWG demo on two 2-D toys against the exact target (the quick `selfguide toy`).",
-    _arguments,
-)
-def run_demo(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     toy.run_toy(args)
     return 0

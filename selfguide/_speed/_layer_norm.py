@@ -1,4 +1,10 @@
-"""LayerNorm with a hand-written backward pass, for training."""
+"""LayerNorm with a hand-written backward pass, for training.
+
+The input gradient in one expression, `r (g − mean(g) − x̂ mean(g x̂))` with `g = w ⊙ ∂L/∂y`,
+instead of autodiff's chain of reductions. Measured gain: −1.1 ms of a 60 ms training step
+at batch 1024 (interleaved A/B on a 2-core CPU). In guided sampling it was slower (1.44×
+against 1.42× the unguided step), so sampling keeps Equinox's.
+"""
 
 import functools
 

@@ -1,0 +1,85 @@
+"""Every size and step count of a toy run, and the short budget of `selfguide demo`."""
+
+import dataclasses
+import hashlib
+import json
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """Every size and step count of a toy run (part of the checkpoint cache key).
+
+    - `steps`, `batch_size`, `width`, `depth`, `num_train`: the SWG model (an
+        [`MLPDenoiser`][selfguide.MLPDenoiser] on `[x, w]` conditioned on `β / β_max`,
+        trained on `num_train` draws of `q`, each with its own `β ~ U[0, β_max]`).
+    - `beta_max`: the top of the trained `β` range.
+    - `weight_loss`: the ε-loss weight of the weight channel (the toy reference uses 2).
+    - `schedule`: `"cosine"` or `"vp"` (continuous time, so DDPM and the ODE share a model).
+    - `cep_steps`, `cep_groups`, `cep_support`, `cep_width`, `cep_depth`: CEP's energy network.
+    - `sample_steps`: DDPM steps; `ode_steps`: Heun steps of the ODE solver.
+    - `num_samples`: samples per (method, β, seed); `resample_n`: resampling candidates `N`.
+    - `clip_max`: upper clip of `ŵ0` in user units (weights are ≤ 1); `clip_weight`: clip
+        SWG's DDPM iterate's weight channel to `[1e-4, 1]` (user units) after every step
+        (the RL reference; it helps this benchmark's 4000-step model and hurts a
+        well-trained one, so turn it off for long runs).
+    - `weight_scale`: `"none"` (the channel is `w`) or `"rms"` (the channel is
+        `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
+        `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
+    - `weight_output`: `"denoised"` (the weight output predicts `ŵ0`; see
+        [`train`][selfguide.train]) or `"eps"` (it predicts noise, the reference).
+    """
+
+    steps: int = 4000
+    batch_size: int = 512
+    width: int = 256
+    depth: int = 4
+    num_train: int = 100_000
+    beta_max: float = 24.0
+    weight_loss: float = 2.0
+    schedule: str = "vp"
+    cep_steps: int = 1500
+    cep_groups: int = 32
+    cep_support: int = 16
+    cep_width: int = 256
+    cep_depth: int = 3
+    sample_steps: int = 100
+    ode_steps: int = 50
+    num_samples: int = 1000
+    resample_n: int = 4
+    clip_max: float | None = 1.0
+    clip_weight: bool = True
+    weight_scale: str = "rms"
+    weight_output: str = "denoised"
+
+    def __post_init__(self):
+        if self.schedule not in ("cosine", "vp"):
+            raise ValueError(f"Budget: schedule must be 'cosine' or 'vp', got {self.schedule!r}.")
+        for name in (
+            "steps",
+            "batch_size",
+            "width",
+            "depth",
+            "num_train",
+            "sample_steps",
+            "ode_steps",
+            "num_samples",
+            "resample_n",
+            "cep_groups",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"Budget: {name} must be >= 1, got {getattr(self, name)}.")
+        if self.weight_scale not in ("none", "rms"):
+            raise ValueError(
+                f"Budget: weight_scale must be 'none' or 'rms', got {self.weight_scale!r}."
+            )
+        if self.beta_max < 20:
+            raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")
+
+    def training_tag(self, *fields: str) -> str:
+        values = {f: getattr(self, f) for f in fields}
+        return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
+
+
+QUICK = Budget(steps=3000, num_train=50_000, cep_steps=1000)
+"""The short run of `selfguide demo` and `selfguide toy --quick`: the benchmark's networks and
+samplers with fewer training steps (a few minutes on 2 CPUs)."""

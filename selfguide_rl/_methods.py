@@ -1,0 +1,164 @@
+"""The four ways to act with one policy: BC, SWG, IDQL and SWG-R, each a small Module.
+
+A method carries its own settings (the guidance scale `ρ`, the number of candidates `N`)
+and knows which guidance of the core it samples with; [`act`][selfguide_rl.act] runs it
+for a batch of states in one jitted call. The scale is an array, so a sweep over it does
+not recompile; `N` sets the number of candidates, a shape, so a new `N` compiles anew.
+"""
+
+import abc
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+import selfguide as sg
+
+if TYPE_CHECKING:
+    from ._policy import Policy
+
+MethodName = Literal["bc", "idql", "swg", "swg-r"]
+METHODS: tuple[MethodName, ...] = ("bc", "idql", "swg", "swg-r")
+"""The methods by name, as the command line, presets and result tables give them."""
+
+
+def check_scale(caller: str, scale) -> float | Array:
+    """A guidance scale: a finite number `>= 0` (a traced value passes unchecked)."""
+    if isinstance(scale, jax.core.Tracer):
+        return scale
+    s = float(scale)
+    if not np.isfinite(s) or s < 0:
+        raise ValueError(
+            f"{caller}: the guidance scale must be a finite number >= 0, got {scale}. 0 is "
+            "unguided (behaviour cloning); the paper sweeps 1-30."
+        )
+    return s
+
+
+def check_candidates(caller: str, num_candidates) -> int:
+    """`N`: an int `>= 1`."""
+    ok = isinstance(num_candidates, int) and not isinstance(num_candidates, bool)
+    if not ok or num_candidates < 1:
+        raise ValueError(f"{caller}: num_candidates must be an int >= 1, got {num_candidates!r}.")
+    return num_candidates
+
+
+def _guided(scale: Float[Array, ""]) -> sg.SelfWeightedGuidance:
+    # The reference's clip of the denoised weight: weights are rescaled to (0, 1].
+    return sg.SelfWeightedGuidance(scale, clip_min=1e-4, clip_max=1.0)
+
+
+def _best_by_q(policy: "Policy", num_candidates: int, guidance) -> sg.Resampling:
+    def score(a, w, s):
+        del w
+        return policy.values.q(s, policy.to_env(a))
+
+    return sg.Resampling(num_candidates, guidance=guidance, select=sg.Argmax(), score=score)
+
+
+class AbstractMethod(eqx.Module):
+    """How [`act`][selfguide_rl.act] turns the policy's diffusion model into actions.
+
+    `guidance(policy)` is the core guidance it samples with (built inside the jitted call);
+    `name` is its name in tables and files; `selects_by_q` says whether it needs the
+    policy's learned values.
+    """
+
+    name: ClassVar[str]
+    selects_by_q: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def guidance(self, policy: "Policy") -> sg.AbstractGuidance:
+        """The guidance of the core this method samples with."""
+
+
+class BC(AbstractMethod):
+    """Behaviour cloning: the model sampled unguided, the behaviour policy `μ(a|s)`."""
+
+    name: ClassVar[str] = "bc"
+
+    def guidance(self, policy):
+        del policy
+        return sg.NoGuidance()
+
+
+class SWG(AbstractMethod):
+    """Self-weighted guidance at scale `ρ`: `π(a|s) ∝ w(s, a)^ρ μ(a|s)`.
+
+    **Arguments:**
+
+    - `scale`: `ρ ≥ 0` (an array: changing it does not recompile).
+    """
+
+    name: ClassVar[str] = "swg"
+    scale: Float[Array, ""]
+
+    def __init__(self, scale: float | Float[ArrayLike, ""] = 10.0):
+        self.scale = jnp.asarray(check_scale("SWG", scale), jnp.float32)
+
+    def guidance(self, policy):
+        del policy
+        return _guided(self.scale)
+
+
+class IDQL(AbstractMethod):
+    """IDQL: `N` unguided candidates, keep the one with the largest `Q(s, a)`.
+
+    **Arguments:**
+
+    - `num_candidates`: `N ≥ 1`.
+    """
+
+    name: ClassVar[str] = "idql"
+    selects_by_q: ClassVar[bool] = True
+    num_candidates: int = eqx.field(static=True)
+
+    def __init__(self, num_candidates: int = 16):
+        self.num_candidates = check_candidates("IDQL", num_candidates)
+
+    def guidance(self, policy):
+        return _best_by_q(policy, self.num_candidates, sg.NoGuidance())
+
+
+class SWGR(AbstractMethod):
+    """SWG-R: `N` candidates drawn with self-weighted guidance at scale `ρ`, keep the one with
+    the largest `Q(s, a)`.
+
+    **Arguments:**
+
+    - `scale`: `ρ ≥ 0` (an array: changing it does not recompile).
+    - `num_candidates`: `N ≥ 1`.
+    """
+
+    name: ClassVar[str] = "swg-r"
+    selects_by_q: ClassVar[bool] = True
+    scale: Float[Array, ""]
+    num_candidates: int = eqx.field(static=True)
+
+    def __init__(self, scale: float | Float[ArrayLike, ""] = 10.0, num_candidates: int = 16):
+        self.scale = jnp.asarray(check_scale("SWGR", scale), jnp.float32)
+        self.num_candidates = check_candidates("SWGR", num_candidates)
+
+    def guidance(self, policy):
+        return _best_by_q(policy, self.num_candidates, _guided(self.scale))
+
+
+def method_from_name(
+    caller: str, name: str, *, scale: float = 10.0, num_candidates: int = 16
+) -> AbstractMethod:
+    """The method called `name` (`"bc"`, `"swg"`, `"idql"`, `"swg-r"`) with the settings it
+    takes from `scale` and `num_candidates` (the others are ignored, as a name cannot tell)."""
+    if name not in METHODS:
+        raise ValueError(f"{caller}: unknown method {name!r}; expected one of {METHODS}.")
+    check_scale(caller, scale)
+    check_candidates(caller, num_candidates)
+    if name == "bc":
+        return BC()
+    if name == "swg":
+        return SWG(scale)
+    if name == "idql":
+        return IDQL(num_candidates)
+    return SWGR(scale, num_candidates)
