@@ -113,7 +113,7 @@ def main(argv=None) -> None:
         chunk()
         times.append((time.perf_counter() - start) / args.steps)
     hlo = run_chunk.lower(fixed, holder["state"], args.steps)
-    instructions = _instructions(hlo.lowered.compile().as_text())
+    instructions = _instructions(hlo.compile().as_text())
     with tempfile.TemporaryDirectory() as trace_dir:
         jax.profiler.start_trace(trace_dir, create_perfetto_trace=True)
         chunk()

@@ -20,9 +20,10 @@ wise work is not counted, as in the usual model-FLOP-utilisation convention):
 
 XLA's own count (`cost_analysis`, which includes elementwise work) is reported beside it.
 
-The runs use XLA's 512-bit vectors on CPU (`--xla_cpu_prefer_vector_width=512`, added to
-`XLA_FLAGS` unless it sets the option already), as the library's programs did before that
-became the user's choice (`docs/performance.md`), so the tables compare across versions.
+The runs use XLA's 512-bit vectors on CPU for sampling too (`--xla_cpu_prefer_vector_width=512`,
+added to `XLA_FLAGS` unless it sets the option already; training chunks pass it themselves),
+as earlier versions' sampling programs did, so the tables compare across versions
+(`docs/performance.md`).
 """
 
 import os
@@ -184,7 +185,7 @@ def bench_training(
     rate = max(rate, measure_rate())  # the yardstick right after, under the same conditions
     flops = train_step_flops(net, batch, schedule.num_steps)
     lowered = run_chunk.lower(fixed, holder["state"], 1)
-    xla = lowered.lowered.compile().cost_analysis()
+    xla = lowered.compile().cost_analysis()
     xla_flops = float((xla[0] if isinstance(xla, list) else xla).get("flops", float("nan")))
     return _training_row(variant, batch, steps, flops, xla_flops, rate, first, t)
 

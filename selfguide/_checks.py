@@ -4,6 +4,7 @@ Each check names the call and the argument, says what was expected, shows what c
 where there is one, the fix; it runs before any work is done.
 """
 
+import functools
 import math
 import numbers
 import sys
@@ -97,12 +98,17 @@ _LIBRARY_FILES = tuple(
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def _in_library(filename: str) -> bool:
+    """Whether code from `filename` is selfguide's, Equinox's or JAX's (resolved once per file:
+    the check sits on the per-call path of sampling)."""
+    return str(Path(filename).resolve()).startswith(_LIBRARY_FILES)
+
+
 def warn_caller(message: str, category: type[Warning]) -> None:
     """`warnings.warn`, attributed to the first frame outside selfguide, Equinox and JAX
     (the user's call), however deep inside them the check runs."""
     level, frame = 2, sys._getframe(1)
-    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
-        _LIBRARY_FILES
-    ):
+    while frame is not None and _in_library(frame.f_code.co_filename):
         level, frame = level + 1, frame.f_back
     warnings.warn(message, category, stacklevel=level)

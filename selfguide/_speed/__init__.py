@@ -10,6 +10,8 @@ explicitly by whoever owns the choice:
   `time_split()`; the loss then runs it once per distinct time (`_loss.py`; −4.9 ms of a
   60 ms step at batch 1024).
 - `philox_key` (`_philox.py`): cheaper random draws for the loss.
+- `cpu_compiler_options` (`_vector_width.py`): 512-bit vectors for the training loop's
+  chunks on CPU (`selfguide/training/_chunk.py`).
 
 None of them changes a result beyond floating-point reordering; none is chosen by looking
 at a network's attribute names or the process-wide backend.

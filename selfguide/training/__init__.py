@@ -7,9 +7,10 @@ scanned chunks with fold-in keys, resume, atomic checkpoints, a progress bar and
 
 from ._checkpointing import resume_state as resume_state
 from ._checkpointing import save_state as save_state
+from ._chunk import RunChunk as RunChunk
+from ._chunk import run_chunk as run_chunk
 from ._loop import Checkpointing as Checkpointing
 from ._loop import HasStep as HasStep
-from ._loop import run_chunk as run_chunk
 from ._loop import run_training as run_training
 from ._optimizers import adam as adam
 from ._optimizers import default_optimizer as default_optimizer

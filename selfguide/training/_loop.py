@@ -8,16 +8,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, Int, PyTree
 
 from .._checks import check_int
 from .._custom_types import PRNGKey
 from .._interrupt import TrainingInterrupted, report_resume
+from ._chunk import run_chunk
+from ._stop import stop_on_ctrl_c
 
 
 @runtime_checkable
@@ -44,33 +43,6 @@ class Checkpointing:
     path: Path
     save: Callable[[Any, list[tuple[float | int, ...]]], Any]
     every: int = 1
-
-
-@eqx.filter_jit(donate="all-except-first")
-def run_chunk(fixed: tuple[PyTree, StepFunction, PRNGKey], state: State, num_steps: int):
-    """`num_steps` steps in one jitted `lax.scan`, without the loop around it: what
-    [`run_training`][selfguide.training.run_training] runs per chunk, for timing and
-    profiling a step function (it has `.lower(...)` like any `eqx.filter_jit` function).
-
-    **Arguments:**
-
-    - `fixed`: `(data, step, key)`, not donated; step `k` gets the key `fold_in(key, k)`.
-    - `state`: the [`HasStep`][selfguide.training.HasStep] state; donated (do not reuse it).
-    - `num_steps`: steps to take (a compile-time constant).
-
-    **Returns:** `(state, metrics)`, one row of metrics per step.
-    """
-    data, step, key = fixed
-    dynamic, frozen = eqx.partition(state, eqx.is_array)
-
-    def body(dynamic, _):
-        current = eqx.combine(dynamic, frozen)
-        new, metrics = step(current, data, jr.fold_in(key, current.step))
-        new = eqx.tree_at(lambda s: s.step, new, current.step + 1)
-        return eqx.filter(new, eqx.is_array), metrics
-
-    dynamic, metrics = jax.lax.scan(body, dynamic, None, length=num_steps)
-    return eqx.combine(dynamic, frozen), metrics
 
 
 def run_training(
@@ -114,8 +86,10 @@ def run_training(
     **Returns:** `(state, history)`, one history row per chunk:
     `(steps done, *metric means, seconds)`.
 
-    Ctrl-C raises [`TrainingInterrupted`][selfguide.TrainingInterrupted] naming the step the
-    checkpoint holds.
+    Ctrl-C stops the run after the chunk that is running, saves it (with `checkpointing`)
+    and raises [`TrainingInterrupted`][selfguide.TrainingInterrupted] naming the step the
+    checkpoint holds; a second Ctrl-C stops at once (the checkpoint then holds the last
+    saved chunk).
     """
     check_int(name, "steps", steps, minimum=0)
     check_int(name, "steps_per_chunk", steps_per_chunk, minimum=1)
@@ -130,23 +104,29 @@ def run_training(
     fixed = (data, step, key)
     chunks = 0
     try:
-        while done < steps:
-            n = min(steps_per_chunk, steps - done)
-            start = time.perf_counter()
-            state, values = run_chunk(fixed, state, n)
-            means = np.asarray(jnp.mean(values, axis=0))
-            done += n
-            rows.append((done, *means.tolist(), time.perf_counter() - start))
-            if after_chunk is not None:
-                after_chunk(done, means)
-            if bar is not None:
-                bar.update(n)
-                labels = show or {m: m for m in metrics}
-                bar.set_postfix({k: f"{means[columns[m]]:.4f}" for k, m in labels.items()})
-            chunks += 1
-            if checkpointing is not None and (chunks >= checkpointing.every or done >= steps):
-                checkpointing.save(state, rows)
-                saved, chunks = done, 0
+        with stop_on_ctrl_c(name) as stop:
+            while done < steps:
+                n = min(steps_per_chunk, steps - done)
+                start = time.perf_counter()
+                state, values = run_chunk(fixed, state, n)
+                means = np.asarray(jnp.mean(values, axis=0))
+                done += n
+                rows.append((done, *means.tolist(), time.perf_counter() - start))
+                if after_chunk is not None:
+                    after_chunk(done, means)
+                if bar is not None:
+                    bar.update(n)
+                    labels = show or {m: m for m in metrics}
+                    bar.set_postfix({k: f"{means[columns[m]]:.4f}" for k, m in labels.items()})
+                chunks += 1
+                last = done >= steps or stop.requested
+                if checkpointing is not None and (chunks >= checkpointing.every or last):
+                    checkpointing.save(state, rows)
+                    saved, chunks = done, 0
+                if stop.requested and done < steps:
+                    raise TrainingInterrupted(name, done, steps, path, saved)
+    except TrainingInterrupted:
+        raise
     except KeyboardInterrupt:
         raise TrainingInterrupted(name, done, steps, path, saved) from None
     finally:

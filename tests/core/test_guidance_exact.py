@@ -150,7 +150,7 @@ def test_jit_matches_no_jit():
     kw = dict(
         num=4,
         guidance=sg.SelfWeightedGuidance(1.5),
-        sampler=sg.DDPMSampler(num_steps=5),
+        sampler=sg.DDPMSampler(num_steps=2),
         key=jr.key(7),
     )
     jitted = sg.sample(model, SCHEDULE, **kw)

@@ -29,7 +29,8 @@ SCRIPT = textwrap.dedent(
     x, c = rng.normal(size=(256, 2)), rng.normal(size=(256, 3))
     data = sg.augment(x, np.exp(0.5 * x[:, 0]), rescale=True)
     net = sg.ResNetDenoiser(2, 1, cond_dim=3, width=32, num_blocks=2, key=jr.key(0))
-    kw = dict(cond=c, schedule=sg.VPSchedule(num_steps=5), steps=12, batch_size=64,
+    # Batch 512: large enough for the batch-level weight gradients (`_batched_linear.py`).
+    kw = dict(cond=c, schedule=sg.VPSchedule(num_steps=5), steps=8, batch_size=512,
               key=jr.key(1), progress=False, steps_per_chunk=4)
     single = sg.train(net, data, devices=jax.devices()[:1], **kw)
     layouts.clear()  # from here on, only the four-device run's batches
@@ -42,12 +43,6 @@ SCRIPT = textwrap.dedent(
     print("BATCHES", len(layouts), min(len(s.device_set) for s in layouts),
           sum(s.is_fully_replicated for s in layouts))
     print("LOSS", np.abs(single.history.loss - sharded.history.loss).max())
-    # A batch large enough for the batch-level weight gradients (`_batched_linear.py`).
-    kw.update(steps=4, batch_size=512)
-    single = sg.train(net, data, devices=jax.devices()[:1], **kw)
-    sharded = sg.train(net, data, devices="all", **kw)
-    print("MAXDIFF_LARGE", max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
-                               for a, b in zip(leaves(single), leaves(sharded))))
     """
 )
 
@@ -55,7 +50,7 @@ SCRIPT = textwrap.dedent(
 def test_sharded_training_matches_single_device():
     env = {
         **os.environ,
-        "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4",
         "JAX_PLATFORMS": "cpu",
     }
     out = subprocess.run(
@@ -68,10 +63,9 @@ def test_sharded_training_matches_single_device():
     batches, devices, replicated = map(int, lines["BATCHES"].split())
     # Every batch the step draws (z and cond) is split across the four devices, not copied.
     assert batches >= 2 and devices == 4 and replicated == 0
-    # 12 Adam steps: parameters agree to float32 reduction-order noise.
+    # 8 Adam steps: parameters agree to float32 reduction-order noise.
     assert float(diff) < 1e-4, diff
     assert float(lines["LOSS"]) < 1e-4
-    assert float(lines["MAXDIFF_LARGE"]) < 1e-4
 
 
 def test_batch_must_divide_across_devices():

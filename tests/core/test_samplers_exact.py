@@ -71,11 +71,11 @@ def test_ode_converges_with_steps():
     oracle = _mixture(CONT)
     model = sg.JointModel(oracle, 2, 1)
     reference = sg.ODESampler(dfx.Tsit5(), dfx.PIDController(rtol=1e-6, atol=1e-6))
-    ref = np.asarray(sg.sample(model, CONT, num=256, sampler=reference, key=jr.key(3)).x)
+    ref = np.asarray(sg.sample(model, CONT, num=128, sampler=reference, key=jr.key(3)).x)
     errors = []
     for steps in [4, 8, 16, 32]:
         sampler = sg.ODESampler(dfx.Heun(), dfx.ConstantStepSize(), num_steps=steps)
-        x = np.asarray(sg.sample(model, CONT, num=256, sampler=sampler, key=jr.key(3)).x)
+        x = np.asarray(sg.sample(model, CONT, num=128, sampler=sampler, key=jr.key(3)).x)
         errors.append(np.median(np.linalg.norm(x - ref, axis=1)))
     assert all(b < a for a, b in zip(errors, errors[1:], strict=False)), errors
     assert errors[-1] < 0.1 * errors[0], errors

@@ -1,3 +1,7 @@
+import os
+import signal
+import time
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -154,6 +158,47 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+def _ctrl_c_during_chunk(monkeypatch, at_chunk: int, presses: int):
+    """Send `presses` real SIGINTs to this process while chunk `at_chunk` runs."""
+    original, calls = _loop.run_chunk, {"n": 0}
+
+    def chunk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == at_chunk:
+            for _ in range(presses):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)  # the handler runs at the next bytecode of this thread
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_loop, "run_chunk", chunk)
+
+
+def test_ctrl_c_finishes_the_chunk_and_saves_it(tmp_path, monkeypatch, capfd):
+    """One Ctrl-C during chunk 2 (of 4): the loop stops after it, the checkpoint holds its
+    step, and the same call continues to the uninterrupted result."""
+    path = tmp_path / "run.ckpt"
+    _ctrl_c_during_chunk(monkeypatch, at_chunk=2, presses=1)
+    with pytest.raises(sg.TrainingInterrupted) as info:
+        _tiny_run(checkpoint=path)
+    assert (info.value.step, info.value.saved_step) == (10, 10)
+    assert "stopping after this chunk; Ctrl-C again stops at once" in capfd.readouterr().err
+    assert sg._checkpoint.read_header(path)[0]["step"] == 10
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    monkeypatch.undo()
+    resumed = _tiny_run(checkpoint=path)
+    for a, b in zip(_params(_tiny_run()), _params(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_second_ctrl_c_stops_at_once(tmp_path, monkeypatch):
+    path = tmp_path / "run.ckpt"
+    _ctrl_c_during_chunk(monkeypatch, at_chunk=2, presses=2)
+    with pytest.raises(sg.TrainingInterrupted) as info:
+        _tiny_run(checkpoint=path)
+    assert (info.value.step, info.value.saved_step) == (5, 5)  # chunk 2 never finished
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_resume_with_other_key_is_refused(tmp_path):
     path = tmp_path / "run.ckpt"
     _tiny_run(checkpoint=path, steps=10)
@@ -261,16 +306,18 @@ def test_train_equals_reference_python_loop():
     params, rest = eqx.partition(net, eqx.is_inexact_array)
     opt_state, ema = optimizer.init(params), params
     lw = jnp.ones(2)
+
+    @jax.jit
+    @jax.grad
+    def gradient(p, z, k):
+        net = eqx.combine(p, rest)
+        return sg.diffusion_loss(net, SCHEDULE, z, None, lw, 1, key=k, platform="cpu")[0]
+
     for k in range(steps):
         k_batch, k_loss = jr.split(jr.fold_in(key, k))
         idx = jr.randint(k_batch, (batch,), 0, len(data))
-        k_noise = philox_key(k_loss)  # train draws its noise from Philox keys
-
-        def loss(p, batch=data.z[idx], k=k_noise):
-            net = eqx.combine(p, rest)
-            return sg.diffusion_loss(net, SCHEDULE, batch, None, lw, 1, key=k, platform="cpu")[0]
-
-        grads = jax.grad(loss)(params)
+        # train draws its noise from Philox keys
+        grads = gradient(params, data.z[idx], philox_key(k_loss))
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         d = min(0.999, (1 + k) / (10 + k))
