@@ -74,6 +74,11 @@ class AbstractMethod(eqx.Module):
     def guidance(self, policy: "Policy") -> sg.AbstractGuidance:
         """The guidance of the core this method samples with."""
 
+    def sampling_temperature(self, asked: Float[Array, ""]) -> Float[Array, ""]:
+        """The DDPM temperature this method samples at, given the one `act` was asked for
+        (by default that one)."""
+        return asked
+
 
 class BC(AbstractMethod):
     """Behaviour cloning: the model sampled unguided, the behaviour policy `μ(a|s)`."""
@@ -105,22 +110,44 @@ class SWG(AbstractMethod):
 
 
 class IDQL(AbstractMethod):
-    """IDQL: `N` unguided candidates, keep the one with the largest `Q(s, a)`.
+    """IDQL (Hansen-Estruch et al., 2023) as published: `N` candidates drawn from the
+    behaviour model at temperature 1, keep the one with the largest `Q(s, a)`.
+
+    The candidates need their own temperature: at temperature 0 (the usual evaluation
+    setting of BC and SWG) DDPM sends every initial noise to nearly the same action, the
+    candidates collapse onto one, and IDQL becomes behaviour cloning.
 
     **Arguments:**
 
-    - `num_candidates`: `N ≥ 1`.
+    - `num_candidates`: `N ≥ 1` (IDQL's code: 64).
+    - `temperature`: the candidates' DDPM temperature (IDQL's: 1); `None` samples them at
+        the temperature given to [`act`][selfguide_rl.act]. An array: no recompile on change.
     """
 
     name: ClassVar[str] = "idql"
     selects_by_q: ClassVar[bool] = True
     num_candidates: int = eqx.field(static=True)
+    temperature: Float[Array, ""] | None
 
-    def __init__(self, num_candidates: int = 16):
+    def __init__(
+        self, num_candidates: int = 64, temperature: float | Float[ArrayLike, ""] | None = 1.0
+    ):
         self.num_candidates = check_candidates("IDQL", num_candidates)
+        if temperature is not None:
+            t = float(temperature)
+            if not np.isfinite(t) or t < 0:
+                raise ValueError(
+                    f"IDQL: temperature must be a finite number >= 0 (IDQL's is 1), got "
+                    f"{temperature}."
+                )
+            temperature = jnp.asarray(t, jnp.float32)
+        self.temperature = temperature
 
     def guidance(self, policy):
         return _best_by_q(policy, self.num_candidates, sg.NoGuidance())
+
+    def sampling_temperature(self, asked):
+        return asked if self.temperature is None else self.temperature
 
 
 class SWGR(AbstractMethod):

@@ -274,7 +274,8 @@ def act(
       `"idql"`, `"swg-r"`) is accepted too, with its settings from `scale` (default 10)
       and `num_candidates` (default 16); with a method module, leave those two out.
     - `temperature`: DDPM noise scale (0: deterministic given the initial noise); an array,
-      no recompile on change (nor on a new guidance scale).
+      no recompile on change (nor on a new guidance scale). [`IDQL`][selfguide_rl.IDQL]
+      samples its candidates at its own temperature (1, as published) unless it is `None`.
     - `key`: PRNG key.
 
     **Returns:** actions `(B, act_dim)` inside the action bounds.
@@ -326,7 +327,8 @@ def as_method(
 @eqx.filter_jit
 def _act(policy: Policy, obs, method: AbstractMethod, temperature, key):
     sampler = sg.DDPMSampler(
-        temperature=temperature, clip_data=(-1.0, 1.0), clip_weight=(1e-4, 1.0)
+        temperature=method.sampling_temperature(temperature), clip_data=(-1.0, 1.0),
+        clip_weight=(1e-4, 1.0),
     )
     out = sg.sample(policy.model, policy.schedule, cond=obs, guidance=method.guidance(policy),
                     sampler=sampler, key=key)

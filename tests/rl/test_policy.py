@@ -145,3 +145,34 @@ def test_denoised_weight_output_reaches_the_policy():
     assert policy.model.weight_output == selfguide.DenoisedWeights()
     a = sgrl.act(policy, data.observations[:4], method=sgrl.SWG(2.0), key=jr.key(3))
     assert a.shape == (4, 2) and bool(np.all(np.isfinite(np.asarray(a))))
+
+
+def test_idql_samples_its_candidates_at_its_own_temperature(trained_policy):
+    """IDQL as published draws its candidates at temperature 1 whatever `act` is asked for;
+    `temperature=None` defers to `act`."""
+    data, policy = trained_policy
+    obs = data.observations[:8]
+    own = sgrl.act(policy, obs, method=sgrl.IDQL(4, temperature=1.0), key=jr.key(6))
+    deferred = sgrl.act(policy, obs, method=sgrl.IDQL(4, temperature=None), temperature=1.0,
+                        key=jr.key(6))
+    cold = sgrl.act(policy, obs, method=sgrl.IDQL(4, temperature=None), key=jr.key(6))
+    np.testing.assert_allclose(np.asarray(own), np.asarray(deferred), atol=1e-6)
+    assert not np.allclose(np.asarray(own), np.asarray(cold))
+    assert sgrl.IDQL().num_candidates == 64 and float(sgrl.IDQL().temperature) == 1.0
+    with pytest.raises(ValueError, match="IDQL: temperature must be a finite number >= 0"):
+        sgrl.IDQL(4, temperature=-1.0)
+
+
+def test_candidates_spread_at_temperature_one_and_collapse_at_zero(trained_policy):
+    """Why IDQL needs temperature 1: at 0 the candidates for one state nearly coincide."""
+    data, policy = trained_policy
+    obs = data.observations[:1]
+
+    def spread(temperature):
+        sampler = selfguide.DDPMSampler(temperature=temperature, clip_data=(-1.0, 1.0))
+        x = selfguide.sample(policy.model, policy.schedule, cond=obs[0], num=64,
+                             sampler=sampler, key=jr.key(7)).x
+        return float(np.mean(np.std(np.asarray(x), axis=0)))
+
+    cold, warm = spread(0.0), spread(1.0)
+    assert warm > 3 * cold, (cold, warm)
