@@ -31,6 +31,11 @@ from ._policy import train_policy as train_policy
 from ._presets import PRESETS as PRESETS
 from ._presets import Preset as Preset
 from ._presets import get_preset as get_preset
+from ._statistics import SeedSummary as SeedSummary
+from ._statistics import interquartile_mean as interquartile_mean
+from ._statistics import iqm_interval as iqm_interval
+from ._statistics import paired_difference as paired_difference
+from ._statistics import seed_summary as seed_summary
 from ._values import ValueConfig as ValueConfig
 from ._values import ValueResult as ValueResult
 from ._values import Values as Values
