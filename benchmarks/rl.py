@@ -68,20 +68,32 @@ def ensure_pointmaze(root: Path, name: str, steps: int) -> str:
 
 
 def summarise(rows: list[dict]) -> dict:
+    """Per dataset and method: the mean over seeds of each seed's mean episode score, its
+    standard error over seed means, and the paired difference to BC on the same seeds."""
     out = {}
     for r in rows:
-        out.setdefault(r["dataset"], {}).setdefault(r["method"], []).append(r)
+        out.setdefault(r["dataset"], {}).setdefault(r["method"], {})[r["seed"]] = r
     table = {}
     for ds, by_method in out.items():
         table[ds] = {}
-        for m, rs in by_method.items():
-            scores = np.concatenate([np.asarray(r["scores"]) for r in rs])
-            se = float(np.std(scores, ddof=1) / np.sqrt(scores.size)) if scores.size > 1 else 0.0
-            table[ds][m] = {"mean": float(scores.mean()), "se": se, "episodes": int(scores.size),
-                            "seeds": sorted({r["seed"] for r in rs}),
-                            "per_seed": [float(np.mean(r["scores"])) for r in rs],
-                            "eval_seconds": float(sum(r["eval_seconds"] for r in rs))}
+        bc = {s: r["scores"] for s, r in by_method.get("bc", {}).items()}
+        for m, by_seed in by_method.items():
+            scores = {s: r["scores"] for s, r in by_seed.items()}
+            summary = sgrl.seed_summary(scores)
+            entry = {"mean": summary.mean, "se": summary.stderr,
+                     "episodes": int(sum(len(v) for v in scores.values())),
+                     "seeds": sorted(scores), "per_seed": [summary.seed_means[s]
+                                                           for s in sorted(scores)],
+                     "eval_seconds": float(sum(r["eval_seconds"] for r in by_seed.values()))}
+            if bc and m != "bc" and set(bc) & set(scores):
+                diff = sgrl.paired_difference(scores, bc)
+                entry.update(minus_bc=diff.mean, minus_bc_se=diff.stderr)
+            table[ds][m] = entry
     return table
+
+
+def mean_se(mean: float, se: float) -> str:
+    return f"{mean:.1f}" if not np.isfinite(se) else f"{mean:.1f} ± {se:.1f}"
 
 
 def method_key(method: str, scale: float, scales: tuple[float, ...] | None) -> str:
@@ -126,15 +138,17 @@ def write_results(out: Path, started: float) -> None:
         f"Wall time: {wall / 60:.1f} min for {len(runs)} (dataset, seed) runs.",
         "",
         "Normalised score (D4RL convention: 0 random policy, 100 expert; for the local "
-        "PointMaze datasets 100 is the noise-free waypoint controller), mean ± standard error "
-        "over seeds × episodes. One value stage and one diffusion model per (dataset, seed) "
+        "PointMaze datasets 100 is the noise-free waypoint controller): the mean over seeds of "
+        "each seed's mean episode score, ± the standard error of the seed means; "
+        "'− BC' is the difference to BC paired by seed, with its seed-level standard error. "
+        "One value stage and one diffusion model per (dataset, seed) "
         "serve all four methods, so data, networks and training budget are identical.",
         "",
         "| dataset | " + " | ".join(label(m) for m in methods) + " | seeds × episodes |",
         "|---|" + "---|" * (len(methods) + 1),
     ]
     for ds, by_method in table.items():
-        cells = [f"{by_method[m]['mean']:.1f} ± {by_method[m]['se']:.1f}" if m in by_method
+        cells = [mean_se(by_method[m]["mean"], by_method[m]["se"]) if m in by_method
                  else "–" for m in methods]
         any_m = next(iter(by_method.values()))
         lines.append(f"| {ds} | " + " | ".join(cells)
@@ -157,14 +171,18 @@ def write_results(out: Path, started: float) -> None:
               "Evaluation: 10 parallel episodes per seed (SyncVectorEnv), batched action call.",
               ""]
     for ds, by_method in table.items():
-        lines += [f"## {ds}", "", "| method | score | episodes | seeds | per-seed means |",
-                  "|---|---|---|---|---|"]
+        lines += [f"## {ds}", "",
+                  "| method | score | − BC (paired) | episodes | seeds | per-seed means |",
+                  "|---|---|---|---|---|---|"]
         for m in methods:
             if m in by_method:
                 t = by_method[m]
+                vs_bc = (mean_se(t["minus_bc"], t["minus_bc_se"]) if "minus_bc" in t
+                         else "–")
                 lines.append(
-                    f"| {label(m)} | {t['mean']:.1f} ± {t['se']:.1f} | {t['episodes']} | "
-                    f"{len(t['seeds'])} | {', '.join(f'{x:.1f}' for x in t['per_seed'])} |"
+                    f"| {label(m)} | {mean_se(t['mean'], t['se'])} | {vs_bc} | "
+                    f"{t['episodes']} | {len(t['seeds'])} | "
+                    f"{', '.join(f'{x:.1f}' for x in t['per_seed'])} |"
                 )
         if ds.startswith("door"):
             lines += ["", "Published (door-human-v0, original D4RL environment): "
@@ -183,8 +201,8 @@ def write_results(out: Path, started: float) -> None:
              "per_seed": " ".join(f"{x:.2f}" for x in t["per_seed"])}
             for d, bm in table.items() for m, t in bm.items()]
     write_csv(out / "results.csv",
-              ("dataset", "method", "mean", "se", "episodes", "seeds", "per_seed",
-               "eval_seconds"), flat)
+              ("dataset", "method", "mean", "se", "minus_bc", "minus_bc_se", "episodes", "seeds",
+               "per_seed", "eval_seconds"), flat)
     atomic_write_text(out / "results.json", json.dumps(
         {"command": sys.argv, "machine": machine, "wall_seconds": wall, "budgets": budgets,
          "table": table, "runs": runs, "episodes": rows, "notes": notes,
@@ -251,16 +269,33 @@ def main(argv=None) -> int:
     seeds = (list(range(args.seeds)) if args.seed_list is None
              else [int(x) for x in args.seed_list.split(",")])
     part = args.out / "parts" / f"seeds-{'-'.join(map(str, seeds))}.json"
+
+    def save() -> None:
+        """This process's part, then the tables from every part (resumable per run)."""
+        atomic_write_text(part, json.dumps({"rows": rows, "runs": runs, "budgets": budgets,
+                                            "notes": notes, "command": command,
+                                            "seconds": time.perf_counter() - started}))
+        write_results(args.out, started)
+
     for seed in seeds:
         for name, (source, dataset_id) in suite.items():
-            if name in POINTMAZE:
-                ensure_pointmaze(minari_root, name, POINTMAZE[name])
             run_dir = args.work / "runs" / name / f"seed{seed}"
             t0 = time.perf_counter()
-            agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
-                                   full=args.full, overrides=overrides, root=minari_root,
-                                   progress=False)
-            train_s = time.perf_counter() - t0
+            try:  # a dataset or environment that cannot be built is a note, not the end
+                if name in POINTMAZE:
+                    ensure_pointmaze(minari_root, name, POINTMAZE[name])
+                agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
+                                       full=args.full, overrides=overrides, root=minari_root,
+                                       progress=False)
+                train_s = time.perf_counter() - t0
+                results = sgrl.evaluate_agent(agent, methods=METHODS, scales=scales,
+                                              seeds=(seed,), episodes=args.episodes)
+            except Exception as err:  # noqa: BLE001  (report and go on)
+                note = f"{name} seed {seed}: failed ({type(err).__name__}: {str(err)[:200]})"
+                notes.append(note)
+                print(note, flush=True)
+                save()
+                continue
             p = agent.preset
             budgets[name] = {
                 "preset": p.name, "tau": p.values.tau, "weight": p.weight,
@@ -275,8 +310,6 @@ def main(argv=None) -> int:
                 "T": p.policy.diffusion_steps, "temperature": 0.0,
                 "eval_episodes_per_seed": args.episodes,
             }
-            results = sgrl.evaluate_agent(agent, methods=METHODS, scales=scales, seeds=(seed,),
-                                          episodes=args.episodes)
             for r in results:
                 rows.append({"dataset": name, "method": method_key(r.method, r.scale, scales),
                              "seed": seed,
@@ -290,10 +323,7 @@ def main(argv=None) -> int:
                   + ", ".join(f"{method_key(r.method, r.scale, scales)} {r.mean:.1f}"
                               for r in results)
                   + f" (train {train_s:.0f} s)", flush=True)
-            atomic_write_text(part, json.dumps({"rows": rows, "runs": runs, "budgets": budgets,
-                                                "notes": notes, "command": command,
-                                                "seconds": time.perf_counter() - started}))
-            write_results(args.out, started)
+            save()
     return 0
 
 
