@@ -13,6 +13,8 @@ from ._augment import AugmentedData as AugmentedData
 from ._augment import WeightUnits as WeightUnits
 from ._augment import augment as augment
 from ._checkpoint import CheckpointError as CheckpointError
+from ._clip_share import ClipShares as ClipShares
+from ._clip_share import clip_shares as clip_shares
 from ._compiled import CompiledSample as CompiledSample
 from ._compiled import compile_sample as compile_sample
 from ._guidance import AbstractGuidance as AbstractGuidance

@@ -467,3 +467,26 @@ def test_default_resampling_score_reads_user_units():
                                rtol=1e-6)
     user = sg.Resampling(2, score=lambda x, w, c: jnp.log(0.5 * w[0] + 0.5 * w[1]))
     np.testing.assert_allclose(user.scores(model, candidates, None), scores, rtol=1e-6)
+
+
+def test_clip_shares_count_every_guided_evaluation():
+    """32 rows × 10 DDPM steps = 320 evaluations; a clip no ŵ_0 reaches binds never, one every
+    ŵ_0 is beyond binds always, and one inside the range binds for some."""
+    model = _model(SCHEDULE)
+    sampler = sg.DDPMSampler(num_steps=10)
+
+    def shares(lo, hi):
+        guidance = sg.SelfWeightedGuidance(1.0, clip_min=lo, clip_max=hi)
+        return sg.clip_shares(model, SCHEDULE, guidance, num=32, sampler=sampler, key=jr.key(0))
+
+    assert shares(1e-4, None) == (0.0, 0.0, 320)
+    assert shares(1e6, None) == (1.0, 0.0, 320)
+    assert shares(1e-4, 1e-3) == (0.0, 1.0, 320)
+    partial = shares(1e-4, 1.5)
+    assert 0.0 < partial.above < 1.0 and partial.below == 0.0
+    # The draws are sample's own: the counting changes nothing.
+    plain = sg.sample(model, SCHEDULE, num=32, sampler=sampler, key=jr.key(0),
+                      guidance=sg.SelfWeightedGuidance(1.0, clip_max=1.5))
+    assert plain.x.shape == (32, 2)
+    with pytest.raises(TypeError, match="guidance must be a SelfWeightedGuidance"):
+        sg.clip_shares(model, SCHEDULE, sg.NoGuidance(), num=4, key=jr.key(0))
