@@ -68,16 +68,17 @@ class LowPrecision(AbstractDenoiser):
         return LowPrecision(self.network.sampling_form(rows, platform), self.dtype)
 
     def time_split(self) -> TimeSplit | None:
-        inner = self.network
-        if not isinstance(inner, AbstractDenoiser) or inner.time_split() is None:
+        if not isinstance(self.network, AbstractDenoiser):
             return None
-        dtype = self.dtype
+        split = _cast(self.network, self.dtype).time_split()  # cast once, for both halves
+        if split is None:
+            return None
 
         def features(t):
-            return _cast(inner, dtype).time_split().features(t.astype(dtype))
+            return split.features(t.astype(self.dtype))
 
         def split_eps(z, features, cond=None, *, key=None):
             z, cond = self._cast_inputs(z, cond)
-            return _float32(_cast(inner, dtype).time_split().split_eps(z, features, cond, key=key))
+            return _float32(split.split_eps(z, features, cond, key=key))
 
         return TimeSplit(features, split_eps)
