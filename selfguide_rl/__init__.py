@@ -5,14 +5,22 @@ normalised scores, and locally collected D4RL-recipe PointMaze datasets.
 
 Learning: IQL-style values (expectile or linex), weights from advantages, one
 state-conditioned diffusion model over `[action, weight]`, acting by BC, IDQL, SWG or SWG-R,
+IQL's Gaussian actor extracted from the same values as a baseline,
 evaluation in vector environments, and a staged, resumable run (`train_run`).
 """
 
 from ._evaluate import EvalResult as EvalResult
 from ._evaluate import evaluate as evaluate
 from ._evaluate import make_vector_env as make_vector_env
+from ._iql import ActorConfig as ActorConfig
+from ._iql import GaussianActor as GaussianActor
+from ._iql import awr_loss as awr_loss
+from ._iql import awr_weights as awr_weights
+from ._iql import load_actor as load_actor
+from ._iql import train_actor as train_actor
 from ._methods import BC as BC
 from ._methods import IDQL as IDQL
+from ._methods import IQL as IQL
 from ._methods import METHODS as METHODS
 from ._methods import SWG as SWG
 from ._methods import SWGR as SWGR

@@ -63,7 +63,8 @@ def _collect_arguments(parser: argparse.ArgumentParser) -> None:
         help="Minari root to write to (default: $MINARI_DATASETS_PATH or ~/.minari/datasets)",
     )
     parser.add_argument(
-        "--dataset-id", default=None, help="Minari id to write (default selfguide/<task>-v0)"
+        "--dataset-id", default=None,
+        help="Minari id to write (default selfguide/<task>-v1; goal-conditioned tasks -v0)",
     )
     parser.add_argument(
         "--noise", type=float, default=0.5, help="action noise std (default 0.5, as D4RL)"
@@ -216,11 +217,12 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         help="change a preset field, e.g. --set values.steps=2000 --set guidance_scale=5",
     )
     parser.add_argument("--eval", action="store_true",
-                        help="evaluate all four methods after training")
+                        help="evaluate all five methods after training")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-@command("train", "learn values, then the diffusion policy, in a resumable run directory",
+@command("train", "learn values, IQL's actor and the diffusion policy, in a resumable run "
+         "directory",
          _train_arguments)
 def _train(args: argparse.Namespace) -> int:
     from ._pipeline import evaluate_agent, format_results, train_run
@@ -245,13 +247,18 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, help="a run directory from `selfguide-rl train`")
-    parser.add_argument("--methods", type=_methods, default=("bc", "idql", "swg", "swg-r"),
-                        help="comma-separated: bc, idql, swg, swg-r (default all)")
+    parser.add_argument("--methods", type=_methods, default=("bc", "iql", "idql", "swg", "swg-r"),
+                        help="comma-separated: bc, iql, idql, swg, swg-r (default all)")
     parser.add_argument("--scale", type=float, default=None,
                         help="guidance scale for swg / swg-r (default: the preset's)")
     parser.add_argument("--episodes", type=int, default=None, help="episodes per seed")
     parser.add_argument("--seeds", type=int, default=1, help="evaluation seeds (default 1)")
-    parser.add_argument("--candidates", type=int, default=None, help="N for idql / swg-r")
+    parser.add_argument("--candidates", type=int, default=None,
+                        help="N for swg-r (default: the preset's num_candidates)")
+    parser.add_argument("--idql-candidates", type=int, default=None,
+                        help="N for idql (default: the preset's idql_candidates, 64)")
+    parser.add_argument("--idql-temperature", type=float, default=None,
+                        help="DDPM temperature of idql's candidates (default: the preset's, 1)")
     parser.add_argument("--max-episode-steps", type=int, default=None,
                         help="cut episodes short (quick checks; scores not comparable)")
     parser.add_argument("--root", type=Path, default=None, help="Minari root to read from")
@@ -266,9 +273,16 @@ def _check_eval_args(args: argparse.Namespace, scales) -> None:
         raise ValueError(f"--episodes must be >= 1, got {args.episodes}.")
     if args.seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}.")
+    for flag in ("candidates", "idql_candidates"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {value}.")
+    temperature = getattr(args, "idql_temperature", None)
+    if temperature is not None and not temperature >= 0:
+        raise ValueError(f"--idql-temperature must be >= 0, got {temperature}.")
 
 
-@command("eval", "evaluate a trained run (BC, IDQL, SWG, SWG-R) in vector environments",
+@command("eval", "evaluate a trained run (BC, IQL, IDQL, SWG, SWG-R) in vector environments",
          _eval_arguments)
 def _eval(args: argparse.Namespace) -> int:
     from ._pipeline import evaluate_agent, format_results, load_run
@@ -279,6 +293,8 @@ def _eval(args: argparse.Namespace) -> int:
     results = evaluate_agent(agent, methods=args.methods, scales=scales,
                              seeds=tuple(range(args.seeds)), episodes=args.episodes,
                              num_candidates=args.candidates,
+                             idql_candidates=args.idql_candidates,
+                             idql_temperature=args.idql_temperature,
                              max_episode_steps=args.max_episode_steps, progress=True)
     print(f"{agent.task.dataset_id}: normalised score over {args.seeds} seed(s)")
     print(format_results(results))

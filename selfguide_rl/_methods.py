@@ -1,7 +1,8 @@
-"""The four ways to act with one policy: BC, SWG, IDQL and SWG-R, each a small Module.
+"""The ways to act with one run: BC, SWG, IDQL and SWG-R sample its diffusion model, IQL
+acts with its Gaussian actor; each is a small Module.
 
-A method carries its own settings (the guidance scale `ρ`, the number of candidates `N`)
-and knows which guidance of the core it samples with; [`act`][selfguide_rl.act] runs it
+A method carries its own settings (the guidance scale `ρ`, the number of candidates `N`,
+IQL's actor) and knows which guidance of the core it samples with; [`act`][selfguide_rl.act] runs it
 for a batch of states in one jitted call. The scale is an array, so a sweep over it does
 not recompile; `N` sets the number of candidates, a shape, so a new `N` compiles anew.
 """
@@ -18,10 +19,11 @@ from jaxtyping import Array, ArrayLike, Float
 import selfguide as sg
 
 if TYPE_CHECKING:
+    from ._iql import GaussianActor
     from ._policy import Policy
 
-MethodName = Literal["bc", "idql", "swg", "swg-r"]
-METHODS: tuple[MethodName, ...] = ("bc", "idql", "swg", "swg-r")
+MethodName = Literal["bc", "iql", "idql", "swg", "swg-r"]
+METHODS: tuple[MethodName, ...] = ("bc", "iql", "idql", "swg", "swg-r")
 """The methods by name, as the command line, presets and result tables give them."""
 
 
@@ -78,6 +80,19 @@ class AbstractMethod(eqx.Module):
         """The DDPM temperature this method samples at, given the one `act` was asked for
         (by default that one)."""
         return asked
+
+    def actions(
+        self, policy: "Policy", obs: Float[Array, "B o"], temperature: Float[Array, ""], key
+    ) -> Float[Array, "B a"]:
+        """Actions in `[−1, 1]` for a batch of states (traced inside `act`'s jitted call):
+        by default the policy's model sampled with `guidance(policy)`."""
+        sampler = sg.DDPMSampler(
+            temperature=self.sampling_temperature(temperature), clip_data=(-1.0, 1.0),
+            clip_weight=(1e-4, 1.0),
+        )
+        out = sg.sample(policy.model, policy.schedule, cond=obs, guidance=self.guidance(policy),
+                        sampler=sampler, key=key)
+        return out.x
 
 
 class BC(AbstractMethod):
@@ -173,19 +188,61 @@ class SWGR(AbstractMethod):
         return _best_by_q(policy, self.num_candidates, _guided(self.scale))
 
 
+class IQL(AbstractMethod):
+    """IQL (Kostrikov et al., 2022): the Gaussian actor extracted from the run's values by
+    advantage-weighted regression ([`train_actor`][selfguide_rl.train_actor]), acting with
+    its mean. It does not sample the diffusion model.
+
+    **Arguments:**
+
+    - `actor`: the trained [`GaussianActor`][selfguide_rl.GaussianActor] (a run's
+      `Agent.actor`).
+    """
+
+    name: ClassVar[str] = "iql"
+    actor: "GaussianActor"
+
+    def __init__(self, actor: "GaussianActor"):
+        from ._iql import GaussianActor
+
+        if not isinstance(actor, GaussianActor):
+            raise TypeError(
+                f"IQL: expected a trained GaussianActor (a run's Agent.actor), got "
+                f"{type(actor).__name__}."
+            )
+        self.actor = actor
+
+    def guidance(self, policy):
+        raise TypeError("IQL acts with its Gaussian actor; it samples with no guidance.")
+
+    def actions(self, policy, obs, temperature, key):
+        del policy, temperature, key
+        return jax.vmap(self.actor)(obs)
+
+
 def method_from_name(
-    caller: str, name: str, *, scale: float = 10.0, num_candidates: int = 16
+    caller: str, name: str, *, scale: float = 10.0, num_candidates: int = 16,
+    temperature: float | None = 1.0, actor: "GaussianActor | None" = None,
 ) -> AbstractMethod:
-    """The method called `name` (`"bc"`, `"swg"`, `"idql"`, `"swg-r"`) with the settings it
-    takes from `scale` and `num_candidates` (the others are ignored, as a name cannot tell)."""
+    """The method called `name` (`"bc"`, `"iql"`, `"idql"`, `"swg"`, `"swg-r"`) with the
+    settings it takes from `scale`, `num_candidates`, `temperature` (IDQL's candidates) and
+    `actor` (IQL's); the others are ignored, as a name cannot tell."""
     if name not in METHODS:
         raise ValueError(f"{caller}: unknown method {name!r}; expected one of {METHODS}.")
     check_scale(caller, scale)
     check_candidates(caller, num_candidates)
     if name == "bc":
         return BC()
+    if name == "iql":
+        if actor is None:
+            raise ValueError(
+                f"{caller}: the method 'iql' acts with the run's IQL actor, and none was "
+                "given; evaluate a run trained by `train_run` (it trains the actor), or pass "
+                "IQL(actor)."
+            )
+        return IQL(actor)
     if name == "swg":
         return SWG(scale)
     if name == "idql":
-        return IDQL(num_candidates)
+        return IDQL(num_candidates, temperature)
     return SWGR(scale, num_candidates)

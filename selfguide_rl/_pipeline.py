@@ -4,7 +4,8 @@
 RUN_DIR/
   config.json          what was run (source, preset, seed, action bounds, versions)
   values.ckpt          stage 1: Q, target Q, V and optimiser state (resumable)
-  policy.ckpt          stage 2: the diffusion model's training state and EMA (resumable)
+  actor.ckpt           stage 2: IQL's Gaussian actor, extracted from the values (resumable)
+  policy.ckpt          stage 3: the diffusion model's training state and EMA (resumable)
   metrics.csv          per-chunk losses of both stages
   learning_curve.png   the same, plotted
   eval.csv             one row per evaluation episode (`eval` and `sweep` append)
@@ -31,13 +32,14 @@ import numpy as np
 from selfguide.checkpoint import atomic_write_text, differences
 
 from ._evaluate import EvalResult, evaluate, make_env, make_vector_env
+from ._iql import GaussianActor, load_actor, train_actor
 from ._methods import METHODS, MethodName, method_from_name
 from ._policy import Policy, load_policy, train_policy
 from ._presets import PRESETS, Preset, get_preset
 from ._values import advantages, learn_values, load_values
 from .data import TaskInfo, load_dataset, process_rewards
 
-CONFIG, VALUES, POLICY = "config.json", "values.ckpt", "policy.ckpt"
+CONFIG, VALUES, ACTOR, POLICY = "config.json", "values.ckpt", "actor.ckpt", "policy.ckpt"
 METRICS, CURVE, EVAL = "metrics.csv", "learning_curve.png", "eval.csv"
 _METRIC_COLUMNS = (
     "stage",
@@ -49,6 +51,8 @@ _METRIC_COLUMNS = (
     "loss",
     "data_loss",
     "weight_loss",
+    "actor_loss",
+    "mean_weight",
 )
 _EVAL_COLUMNS = ("method", "scale", "num_candidates", "seed", "episode", "return", "score")
 
@@ -56,13 +60,15 @@ _EVAL_COLUMNS = ("method", "scale", "num_candidates", "seed", "episode", "return
 @dataclasses.dataclass(frozen=True)
 class Agent:
     """A trained run: the `policy` (with its values), the `task`, the `preset`, the
-    `run_dir`, and the weights' summary `weight_stats`."""
+    `run_dir`, the weights' summary `weight_stats`, and IQL's `actor` (`None` for a run
+    trained before the actor stage existed)."""
 
     policy: Policy
     task: TaskInfo
     preset: Preset
     run_dir: Path
     weight_stats: dict[str, float]
+    actor: GaussianActor | None = None
 
 
 def write_csv(path: str | Path, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -205,6 +211,7 @@ def train_run(
 
 def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: bool) -> Agent:
     value_key, policy_key = jr.split(jr.key(config["seed"]))
+    actor_key = jr.fold_in(value_key, 1)
     processed = process_rewards(data, task)
     start = time.perf_counter()
     vres = learn_values(
@@ -217,8 +224,18 @@ def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: b
             strict=True,
         )
     ]
-    _write_metrics(run_dir, value_rows, [])
+    _write_metrics(run_dir, value_rows, [], [])
     adv = advantages(vres.values, data.observations, data.actions)
+    bounds = (np.asarray(config["action_low"], np.float32),
+              np.asarray(config["action_high"], np.float32))
+    actor, actor_history = train_actor(
+        data, adv, preset.actor, key=actor_key,
+        to_model=lambda a: 2.0 * (np.asarray(a) - bounds[0]) / (bounds[1] - bounds[0]) - 1.0,
+        checkpoint=run_dir / ACTOR, progress=progress,
+    )
+    actor_rows = [dict(zip(("step", "actor_loss", "mean_weight", "seconds"), r, strict=True))
+                  for r in actor_history]
+    _write_metrics(run_dir, value_rows, [], actor_rows)
     w = np.asarray(preset.weighting()(adv))
     stats = {
         "adv_mean": float(adv.mean()),
@@ -250,31 +267,36 @@ def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: b
         }
         for s, a, b, c, d in zip(h.step, h.loss, h.data_loss, h.weight_loss, h.seconds, strict=True)
     ]
-    _write_metrics(run_dir, value_rows, policy_rows)
+    _write_metrics(run_dir, value_rows, policy_rows, actor_rows)
     stats["train_seconds_this_call"] = time.perf_counter() - start
     atomic_write_text(run_dir / "weights.json", json.dumps(stats, indent=2))
-    return Agent(pres.policy, task, preset, run_dir, stats)
+    return Agent(pres.policy, task, preset, run_dir, stats, actor)
 
 
-def _write_metrics(run_dir: Path, value_rows: list[dict], policy_rows: list[dict]) -> None:
+def _write_metrics(
+    run_dir: Path, value_rows: list[dict], policy_rows: list[dict], actor_rows: list[dict]
+) -> None:
     rows = [{"stage": "values", **r} for r in value_rows]
+    rows += [{"stage": "actor", **r} for r in actor_rows]
     rows += [{"stage": "policy", **r} for r in policy_rows]
     write_csv(run_dir / METRICS, _METRIC_COLUMNS, rows)
     plot_learning_curve(run_dir / METRICS, run_dir / CURVE)
 
 
 def plot_learning_curve(metrics_csv: str | Path, out_png: str | Path) -> None:
-    """Plot the value and diffusion losses of `metrics.csv` into a PNG (Agg backend)."""
+    """Plot the value, IQL-actor and diffusion losses of `metrics.csv` into a PNG (Agg
+    backend)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = read_csv(metrics_csv)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.5))
     for ax, stage, keys in (
         (axes[0], "values", ("q_loss", "v_loss")),
-        (axes[1], "policy", ("data_loss", "weight_loss")),
+        (axes[1], "actor", ("mean_weight",)),
+        (axes[2], "policy", ("data_loss", "weight_loss")),
     ):
         sel = [r for r in rows if r["stage"] == stage]
         for k in keys:
@@ -330,7 +352,8 @@ def load_run(run_dir: str | Path, *, root: str | Path | None = None) -> Agent:
     _, task = _load(config["source"], config["dataset_id"], root)
     stats_path = run_dir / "weights.json"
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-    return Agent(policy, task, preset, run_dir, stats)
+    actor = load_actor(run_dir / ACTOR) if (run_dir / ACTOR).exists() else None
+    return Agent(policy, task, preset, run_dir, stats, actor)
 
 
 def evaluate_agent(
@@ -341,16 +364,19 @@ def evaluate_agent(
     seeds: tuple[int, ...] = (0,),
     episodes: int | None = None,
     num_candidates: int | None = None,
+    idql_candidates: int | None = None,
+    idql_temperature: float | None = None,
     max_episode_steps: int | None = None,
     record: bool = True,
     progress: bool = False,
 ) -> list[EvalResult]:
     """Evaluate an agent with several methods (and guidance scales), appending to `eval.csv`.
 
-    `methods` are names (`"bc"`, `"idql"`, `"swg"`, `"swg-r"`); each name and scale becomes
-    its method ([`SWG`][selfguide_rl.SWG], [`SWGR`][selfguide_rl.SWGR], ...) with
-    `num_candidates` (default: the preset's). Guidance scales apply to SWG and SWG-R; BC
-    and IDQL are evaluated once. Each entry of
+    `methods` are names (`"bc"`, `"iql"`, `"idql"`, `"swg"`, `"swg-r"`); each name and scale
+    becomes its method ([`SWG`][selfguide_rl.SWG], [`SWGR`][selfguide_rl.SWGR], ...):
+    SWG-R with `num_candidates`, IDQL with `idql_candidates` at `idql_temperature`, IQL with
+    the run's actor (defaults: the preset's). Guidance scales apply to SWG and SWG-R; the
+    others are evaluated once. Each entry of
     `seeds` gives `episodes` episodes; the `EvalResult`s hold all seeds' episodes.
     `max_episode_steps` shortens episodes (quick checks; scores then are not comparable).
     """
@@ -358,6 +384,8 @@ def evaluate_agent(
     scales = (preset.guidance_scale,) if scales is None else tuple(scales)
     episodes = preset.eval_episodes if episodes is None else episodes
     n_cand = preset.num_candidates if num_candidates is None else num_candidates
+    n_idql = preset.idql_candidates if idql_candidates is None else idql_candidates
+    t_idql = preset.idql_temperature if idql_temperature is None else idql_temperature
     num_envs = min(episodes, preset.eval_envs)
     env = make_vector_env(agent.task, num_envs, max_episode_steps=max_episode_steps)
     results, rows = [], []
@@ -365,7 +393,9 @@ def evaluate_agent(
         for method in methods:
             for scale in scales if method in ("swg", "swg-r") else (0.0,):
                 acting = method_from_name(
-                    "evaluate_agent", method, scale=scale, num_candidates=n_cand
+                    "evaluate_agent", method, scale=scale,
+                    num_candidates=n_idql if method == "idql" else n_cand,
+                    temperature=t_idql, actor=agent.actor,
                 )
                 per_seed = [
                     evaluate(
@@ -394,7 +424,7 @@ def evaluate_agent(
                         {
                             "method": method,
                             "scale": scale,
-                            "num_candidates": n_cand,
+                            "num_candidates": getattr(acting, "num_candidates", ""),
                             "seed": s,
                             "episode": i,
                             "return": float(ret),

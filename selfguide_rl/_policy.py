@@ -326,10 +326,4 @@ def as_method(
 
 @eqx.filter_jit
 def _act(policy: Policy, obs, method: AbstractMethod, temperature, key):
-    sampler = sg.DDPMSampler(
-        temperature=method.sampling_temperature(temperature), clip_data=(-1.0, 1.0),
-        clip_weight=(1e-4, 1.0),
-    )
-    out = sg.sample(policy.model, policy.schedule, cond=obs, guidance=method.guidance(policy),
-                    sampler=sampler, key=key)
-    return policy.to_env(out.x)
+    return policy.to_env(method.actions(policy, obs, temperature, key))

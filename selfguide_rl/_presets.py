@@ -16,6 +16,7 @@ from typing import Any
 
 from selfguide.settings import check_field, replace_fields
 
+from ._iql import ActorConfig
 from ._policy import PolicyConfig
 from ._values import ValueConfig
 from ._weights import AbstractWeighting, WeightKind, weighting_from_name
@@ -27,13 +28,16 @@ class Preset:
     """Everything a run needs besides the data.
 
     - `family`: the task family it is for (decides reward processing).
-    - `values`, `policy`: [`ValueConfig`][selfguide_rl.ValueConfig] and
-      [`PolicyConfig`][selfguide_rl.PolicyConfig].
+    - `values`, `policy`, `actor`: [`ValueConfig`][selfguide_rl.ValueConfig],
+      [`PolicyConfig`][selfguide_rl.PolicyConfig] and IQL's
+      [`ActorConfig`][selfguide_rl.ActorConfig] (`β` per family as in the IQL paper).
     - `weight`: weight kind (`"expectile"`, `"smooth_expectile"`, `"exponential"`,
       `"linex"`); `beta`, `w_max` for the exponential weight. `weighting()` is the
       [`AbstractWeighting`][selfguide_rl.AbstractWeighting] they name, with the values'
       `τ`.
-    - `guidance_scale`: SWG's `ρ`; `num_candidates`: `N` of IDQL / SWG-R.
+    - `guidance_scale`: SWG's `ρ`; `num_candidates`: `N` of SWG-R;
+      `idql_candidates`, `idql_temperature`: IDQL's `N` and candidate temperature (its
+      code's 64 and 1).
     - `eval_episodes`, `eval_envs`: evaluation episodes per seed, and how many run in
       parallel.
     """
@@ -42,23 +46,30 @@ class Preset:
     family: str
     values: ValueConfig
     policy: PolicyConfig
+    actor: ActorConfig = ActorConfig()
     weight: WeightKind = "expectile"
     beta: float = 3.0
     w_max: float = 100.0
     guidance_scale: float = 10.0
     num_candidates: int = 16
+    idql_candidates: int = 64
+    idql_temperature: float = 1.0
     eval_episodes: int = 10
     eval_envs: int = 10
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
-            if field.name not in ("values", "policy"):
+            if field.name not in _SUBCONFIGS:
                 check_field("Preset", Preset, field.name, getattr(self, field.name))
-        for name in ("num_candidates", "eval_episodes", "eval_envs"):
+        for name in ("num_candidates", "idql_candidates", "eval_episodes", "eval_envs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Preset: {name} must be >= 1, got {getattr(self, name)}.")
         if self.guidance_scale < 0:
             raise ValueError(f"Preset: guidance_scale must be >= 0, got {self.guidance_scale}.")
+        if not self.idql_temperature >= 0:
+            raise ValueError(
+                f"Preset: idql_temperature must be >= 0, got {self.idql_temperature}."
+            )
 
     def weighting(self) -> AbstractWeighting:
         """The weighting of `weight`, with `values.tau`, `beta` and `w_max`."""
@@ -74,19 +85,25 @@ class Preset:
         d = dict(d)
         v = dict(d.pop("values"))
         v["hidden"] = tuple(v["hidden"])
-        return cls(values=ValueConfig(**v), policy=PolicyConfig(**d.pop("policy")), **d)
+        actor = dict(d.pop("actor", dataclasses.asdict(ActorConfig())))
+        actor["hidden"] = tuple(actor["hidden"])
+        return cls(values=ValueConfig(**v), policy=PolicyConfig(**d.pop("policy")),
+                   actor=ActorConfig(**actor), **d)
 
     def replace(self, **changes: Any) -> "Preset":
-        """A copy with fields changed; `values.x` / `policy.x` keys reach the sub-configs.
+        """A copy with fields changed; `values.x`, `policy.x`, `actor.x` keys reach the
+        sub-configs.
 
         Every name and value is checked first (an unknown name lists the valid ones; a value
         of the wrong kind names the field), so a bad change fails before any training."""
-        values, policy, top = {}, {}, {}
+        values, policy, actor, top = {}, {}, {}, {}
         for k, v in changes.items():
             if k.startswith("values."):
                 values[k[7:]] = v
             elif k.startswith("policy."):
                 policy[k[7:]] = v
+            elif k.startswith("actor."):
+                actor[k[6:]] = v
             else:
                 top[k] = v
         call = "preset"
@@ -95,11 +112,13 @@ class Preset:
             raise ValueError(
                 f"{call}: {unknown[0]!r} is not a setting; the preset's settings are "
                 + ", ".join(f.name for f in dataclasses.fields(Preset) if f.name not in
-                            ("values", "policy"))
+                            _SUBCONFIGS)
                 + ", values.<field> ("
                 + ", ".join(f.name for f in dataclasses.fields(ValueConfig))
-                + ") and policy.<field> ("
+                + "), policy.<field> ("
                 + ", ".join(f.name for f in dataclasses.fields(PolicyConfig))
+                + ") and actor.<field> ("
+                + ", ".join(f.name for f in dataclasses.fields(ActorConfig))
                 + ")."
             )
         return replace_fields(
@@ -109,9 +128,12 @@ class Preset:
                 **top,
                 "values": replace_fields(call, self.values, values, prefix="values."),
                 "policy": replace_fields(call, self.policy, policy, prefix="policy."),
+                "actor": replace_fields(call, self.actor, actor, prefix="actor."),
             },
         )
 
+
+_SUBCONFIGS = ("values", "policy", "actor")
 
 # CPU budget: a narrower LN-ResNet (width 128, same depth and weight head after block 2),
 # T = 5 as IDQL (3x cheaper sampling than T = 15), 10k value steps, 8k diffusion steps.
@@ -121,14 +143,16 @@ _CPU_POLICY = dict(width=128, weight_head_hidden=128, time_features=64, time_dim
 _FULL_VALUES = dict(steps=500_000, batch_size=256, hidden=(256, 256))
 _FULL_POLICY = dict(diffusion_steps=15, steps=1_000_000, batch_size=1024)
 
-# family: (tau, guidance scale, eval episodes per seed)
+# family: (tau, guidance scale, eval episodes per seed, IQL's beta). Beta is the IQL paper's
+# (Kostrikov et al., 2022, Appendix B: MuJoCo 3, AntMaze 10, Kitchen and Adroit 0.5); maze2d
+# and "other" take the MuJoCo value.
 _FAMILY = {
-    "locomotion": (0.7, 10.0, 10),
-    "antmaze": (0.9, 10.0, 50),
-    "kitchen": (0.7, 10.0, 10),
-    "adroit": (0.7, 10.0, 10),
-    "maze2d": (0.9, 10.0, 10),
-    "other": (0.7, 10.0, 10),
+    "locomotion": (0.7, 10.0, 10, 3.0),
+    "antmaze": (0.9, 10.0, 50, 10.0),
+    "kitchen": (0.7, 10.0, 10, 0.5),
+    "adroit": (0.7, 10.0, 10, 0.5),
+    "maze2d": (0.9, 10.0, 10, 3.0),
+    "other": (0.7, 10.0, 10, 3.0),
 }
 
 PRESETS: tuple[str, ...] = TASK_FAMILIES
@@ -145,7 +169,7 @@ def get_preset(name: str, *, full: bool = False, reference: bool = False) -> Pre
         raise ValueError(
             f"get_preset: unknown preset {name!r}; expected one of {PRESETS} (a task family)."
         )
-    tau, scale, episodes = _FAMILY[name]
+    tau, scale, episodes, beta = _FAMILY[name]
     values = dict(_FULL_VALUES if full else _CPU_VALUES)
     policy = dict(_FULL_POLICY if full else _CPU_POLICY)
     if full and name == "antmaze":
@@ -157,6 +181,8 @@ def get_preset(name: str, *, full: bool = False, reference: bool = False) -> Pre
         family=name,
         values=ValueConfig(loss="expectile", tau=tau, **values),
         policy=PolicyConfig(**policy),
+        # IQL's actor trains as long as the values (IQL trains both together).
+        actor=ActorConfig(beta=beta, steps=values["steps"], batch_size=values["batch_size"]),
         weight="expectile",
         guidance_scale=scale,
         eval_episodes=episodes,

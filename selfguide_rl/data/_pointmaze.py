@@ -1,5 +1,11 @@
 """Local PointMaze datasets by the D4RL maze2d recipe, written with Minari's `DataCollector`.
 
+Two views of the same recording: the default tasks (`pointmaze-umaze`, ...) store what D4RL's
+maze2d stores, the 4-d observation `(x, y, vx, vy)` and rewards paid for the fixed
+evaluation goal (see `_maze2d.py`); the goal-conditioned tasks (`pointmaze-umaze-goal`, ...)
+store gymnasium-robotics' full observation (position, velocity, achieved and desired goal)
+and the rewards of the goals the controller chased, as Minari's `D4RL/pointmaze/*-v2` do.
+
 The recipe (Fu et al., 2020, D4RL's maze2d generation script): a planner finds the shortest
 path over the maze's grid cells, a PD controller drives the point mass towards the next
 cell on it, Gaussian noise (std 0.5) is added to every action, and whenever the goal is
@@ -36,6 +42,9 @@ class PointMazeTask:
     - `maze`: the name of the gymnasium-robotics map (`"U_MAZE"`, `"MEDIUM_MAZE"`, ...).
     - `eval_goal_cell`: `(row, col)` of the fixed evaluation goal, D4RL's `G` cell.
     - `max_episode_steps`: the episode (and segment) length: 300, 600, 800 as in D4RL.
+    - `goal_conditioned`: `False` for D4RL's view (4-d observations, rewards for the
+      evaluation goal), `True` to keep the goals in the observation and the rewards of the
+      goals the data chased.
     """
 
     name: str
@@ -43,6 +52,13 @@ class PointMazeTask:
     maze: str
     eval_goal_cell: tuple[int, int]
     max_episode_steps: int
+    goal_conditioned: bool = False
+
+    @property
+    def default_dataset_id(self) -> str:
+        """`selfguide/<name>-v1` for D4RL's view (v0 was the goal-conditioned recording
+        under the same name), `selfguide/<name>-v0` for the goal-conditioned tasks."""
+        return f"selfguide/{self.name}-v{0 if self.goal_conditioned else 1}"
 
 
 def _tasks() -> dict[str, PointMazeTask]:
@@ -53,10 +69,12 @@ def _tasks() -> dict[str, PointMazeTask]:
         ("large", "LARGE_MAZE", "Large", (7, 9), 800),
     ):
         for suffix, env_suffix in (("", ""), ("-dense", "Dense")):
-            name = f"pointmaze-{size}{suffix}"
-            tasks[name] = PointMazeTask(
-                name, f"PointMaze_{env_name}{env_suffix}-v3", maze, goal, steps
-            )
+            for goal_conditioned in (False, True):
+                name = f"pointmaze-{size}{suffix}" + ("-goal" if goal_conditioned else "")
+                tasks[name] = PointMazeTask(
+                    name, f"PointMaze_{env_name}{env_suffix}-v3", maze, goal, steps,
+                    goal_conditioned,
+                )
     return tasks
 
 
@@ -111,18 +129,34 @@ class WaypointController:
 
     - `maze`: gymnasium-robotics' `Maze` (`env.unwrapped.maze`), for cell ↔ xy conversions.
     - `kp`, `kd`: the gains (D4RL's waypoint controller uses 10 and 1).
+    - `goal`: a fixed goal `(x, y)` for observations without one (D4RL's 4-d
+      `(x, y, vx, vy)`); Dict observations bring their own `desired_goal`.
     """
 
-    def __init__(self, maze: Any, kp: float = 10.0, kd: float = 1.0):
+    def __init__(
+        self, maze: Any, kp: float = 10.0, kd: float = 1.0, goal: np.ndarray | None = None
+    ):
         self.maze = maze
         self.planner = MazePlanner(maze.maze_map)
         self.kp = kp
         self.kd = kd
+        self.goal = None if goal is None else np.asarray(goal, dtype=np.float64)
 
-    def __call__(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        position = np.asarray(obs["achieved_goal"], dtype=np.float64)
-        velocity = np.asarray(obs["observation"], dtype=np.float64)[2:4]
-        goal = np.asarray(obs["desired_goal"], dtype=np.float64)
+    def __call__(self, obs: dict[str, np.ndarray] | np.ndarray) -> np.ndarray:
+        if isinstance(obs, dict):
+            state = np.asarray(obs["observation"], dtype=np.float64)
+            goal = np.asarray(obs["desired_goal"], dtype=np.float64)
+        elif self.goal is None:
+            raise ValueError(
+                "WaypointController: the observation holds no goal; pass goal=(x, y) when "
+                "the controller is built, or give it Dict observations."
+            )
+        else:
+            state, goal = np.asarray(obs, dtype=np.float64), self.goal
+        return self.action(state[0:2], state[2:4], goal)
+
+    def action(self, position: np.ndarray, velocity: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """The action at `position` with `velocity` on the way to `goal` (all `(x, y)`)."""
         cell = tuple(int(c) for c in self.maze.cell_xy_to_rowcol(position))
         goal_cell = tuple(int(c) for c in self.maze.cell_xy_to_rowcol(goal))
         nxt = self.planner.next_cell(cell, goal_cell)
@@ -197,7 +231,8 @@ class CollectionReport:
 def make_eval_env(task: str | PointMazeTask) -> Any:
     """The fixed-goal evaluation environment of a PointMaze task (D4RL's maze2d evaluation:
     goal in `eval_goal_cell`, random start, `max_episode_steps` steps, goal kept when
-    reached)."""
+    reached); for D4RL's view its observations are the 4-d `(x, y, vx, vy)`
+    (`PositionVelocityObservation`)."""
     import gymnasium as gym
 
     import_gymnasium_robotics()  # registers the PointMaze environments
@@ -207,13 +242,25 @@ def make_eval_env(task: str | PointMazeTask) -> Any:
     maze_map = copy.deepcopy(getattr(maps, task.maze))
     row, col = task.eval_goal_cell
     maze_map[row][col] = maps.GOAL
-    return gym.make(
+    env = gym.make(
         task.env_id,
         maze_map=maze_map,
         continuing_task=True,
         reset_target=False,
         max_episode_steps=task.max_episode_steps,
     )
+    if task.goal_conditioned:
+        return env
+    from ._maze2d import PositionVelocityObservation
+
+    return PositionVelocityObservation(env)
+
+
+def evaluation_goal(maze: Any, task: PointMazeTask) -> np.ndarray:
+    """The centre `(x, y)` of the task's evaluation goal cell in `maze` (gymnasium-robotics'
+    `Maze`); D4RL relabels against the cell's centre, evaluation adds gymnasium-robotics'
+    position noise (±0.25 per axis) to it."""
+    return np.asarray(maze.cell_rowcol_to_xy(np.asarray(task.eval_goal_cell)), dtype=np.float64)
 
 
 def _task(caller: str, task: str | PointMazeTask) -> PointMazeTask:
@@ -250,13 +297,15 @@ def collect_pointmaze(
 
     **Arguments:**
 
-    - `task`: a name in `POINTMAZE_TASKS` (`"pointmaze-umaze"`, `"pointmaze-umaze-dense"`,
+    - `task`: a name in `POINTMAZE_TASKS`: `"pointmaze-umaze"`, `"pointmaze-umaze-dense"`,
       `"pointmaze-medium"`, `"pointmaze-medium-dense"`, `"pointmaze-large"`,
-      `"pointmaze-large-dense"`).
+      `"pointmaze-large-dense"` (D4RL's view), each also with `-goal` appended (the
+      goal-conditioned view).
     - `steps`: the number of environment steps to record (D4RL: 10⁶ for umaze, 2·10⁶ for
       medium, 4·10⁶ for large).
     - `seed`: seeds the environment and the action noise.
-    - `dataset_id`: the Minari id to write; default `selfguide/<task>-v0`.
+    - `dataset_id`: the Minari id to write; default the task's `default_dataset_id`
+      (`selfguide/<task>-v1` for D4RL's view, `selfguide/<task>-v0` goal-conditioned).
     - `action_noise`: standard deviation of the Gaussian noise added to each action.
     - `ref_episodes`: evaluation episodes averaged for each reference score.
     - `root`: the Minari root to write to; default `$MINARI_DATASETS_PATH` or
@@ -282,7 +331,7 @@ def collect_pointmaze(
         raise ValueError(f"{caller}: ref_episodes={ref_episodes!r}; expected a positive integer.")
     if not action_noise >= 0:
         raise ValueError(f"{caller}: action_noise={action_noise!r}; expected a number >= 0.")
-    dataset_id = check_dataset_id(caller, dataset_id or f"selfguide/{task.name}-v0")
+    dataset_id = check_dataset_id(caller, dataset_id or task.default_dataset_id)
 
     import gymnasium as gym
     import minari
@@ -305,8 +354,14 @@ def collect_pointmaze(
             task.env_id, continuing_task=True, reset_target=True, max_episode_steps=10**9
         )
         env = _segments_wrapper(env, task.max_episode_steps)
+        maze_env = env.unwrapped
+        if not task.goal_conditioned:  # D4RL's view: 4-d observations, evaluation-goal rewards
+            from ._maze2d import EvaluationGoalReward, PositionVelocityObservation
+
+            env = EvaluationGoalReward(env, evaluation_goal(maze_env.maze, task).tolist())
+            env = PositionVelocityObservation(env)
         collector = minari.DataCollector(env)
-        controller = WaypointController(env.unwrapped.maze)
+        controller = WaypointController(maze_env.maze)
         # Independent streams for the environment (starts, goals) and the action noise.
         env_seeds, noise_seeds = np.random.SeedSequence(seed).spawn(2)
         rng = np.random.default_rng(noise_seeds)
@@ -315,7 +370,10 @@ def collect_pointmaze(
         start = time.perf_counter()
         obs, _ = collector.reset(seed=int(env_seeds.generate_state(1)[0]))
         for _ in range(steps):
-            action = controller(obs) + action_noise * rng.standard_normal(2)
+            # The controller chases the recording's own (moving) goal, whatever is stored.
+            state = obs["observation"] if task.goal_conditioned else obs
+            action = controller.action(state[0:2], state[2:4], maze_env.goal)
+            action = action + action_noise * rng.standard_normal(2)
             action = np.clip(action, low, high).astype(np.float32)
             obs, _, terminated, _, _ = collector.step(action)
             if terminated:  # never with continuing_task=True; kept for safety
@@ -323,7 +381,8 @@ def collect_pointmaze(
         seconds = time.perf_counter() - start
 
         eval_env = make_eval_env(task)
-        expert = WaypointController(eval_env.unwrapped.maze)
+        eval_maze = eval_env.unwrapped.maze
+        expert = WaypointController(eval_maze, goal=evaluation_goal(eval_maze, task))
         versions = {p: importlib.metadata.version(p) for p in ("gymnasium-robotics", "mujoco")}
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"minari\..*")
@@ -338,7 +397,14 @@ def collect_pointmaze(
                     f"towards random goals, Gaussian action noise std {action_noise:g}, "
                     f"{steps} steps, seed {seed}. Segments end at the goal or after "
                     f"{task.max_episode_steps} steps. Evaluation: fixed goal cell "
-                    f"{task.eval_goal_cell}, random start, {task.max_episode_steps} steps."
+                    f"{task.eval_goal_cell}, random start, {task.max_episode_steps} steps. "
+                    + (
+                        "Observations hold the chased goal; rewards are paid for it."
+                        if task.goal_conditioned
+                        else "D4RL's view: 4-d observations (x, y, vx, vy); rewards paid for "
+                        "the evaluation goal (the environment's reward function at the next "
+                        "position)."
+                    )
                 ),
                 expert_policy=expert,
                 num_episodes_average_score=ref_episodes,

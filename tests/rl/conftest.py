@@ -22,19 +22,34 @@ def minari_root(tmp_path, monkeypatch):
     return root
 
 
-@pytest.fixture(scope="session")
-def umaze_dense(tmp_path_factory):
-    """A 300-step PointMaze UMaze dense dataset, built once: `(root, dataset_id)`."""
+def _collect_once(tmp_path_factory, task: str, steps: int = 300):
     pytest.importorskip("minari")
     if importlib.util.find_spec("gymnasium_robotics") is None:  # imported by the library
         pytest.skip("gymnasium-robotics is not installed")
     from selfguide_rl.data import collect_pointmaze
 
     root = tmp_path_factory.mktemp("minari_shared")
-    report = collect_pointmaze(
-        "pointmaze-umaze-dense", steps=300, seed=0, ref_episodes=1, root=root
-    )
+    report = collect_pointmaze(task, steps=steps, seed=0, ref_episodes=1, root=root)
     return root, report.dataset_id
+
+
+@pytest.fixture(scope="session")
+def umaze_dense(tmp_path_factory):
+    """A 300-step PointMaze UMaze dense dataset in D4RL's view (4-d observations, rewards
+    for the evaluation goal), built once: `(root, dataset_id)`."""
+    return _collect_once(tmp_path_factory, "pointmaze-umaze-dense")
+
+
+@pytest.fixture(scope="session")
+def umaze_sparse(tmp_path_factory):
+    """The sparse UMaze in D4RL's view, 2,000 steps (so that the goal is reached)."""
+    return _collect_once(tmp_path_factory, "pointmaze-umaze", steps=2000)
+
+
+@pytest.fixture(scope="session")
+def umaze_dense_goal(tmp_path_factory):
+    """The goal-conditioned UMaze dense dataset (8-d observations), built once."""
+    return _collect_once(tmp_path_factory, "pointmaze-umaze-dense-goal")
 
 
 @pytest.fixture

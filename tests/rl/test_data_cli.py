@@ -57,10 +57,10 @@ def test_collect_then_info(tmp_path, capsys):
     assert code == 0
     assert "collected 200 steps" in out and "steps/s" in out
     assert "reference scores over 1 episodes: min" in out
-    assert (root / "selfguide" / "pointmaze-umaze-v0" / "data").is_dir()
+    assert (root / "selfguide" / "pointmaze-umaze-v1" / "data").is_dir()
     assert f"MINARI_DATASETS_PATH={root}" in out
 
-    assert main(["info", "selfguide/pointmaze-umaze-v0", "--root", str(root)]) == 0
+    assert main(["info", "selfguide/pointmaze-umaze-v1", "--root", str(root)]) == 0
     out = capsys.readouterr().out
     assert "steps: 200" in out and "family: maze2d" in out
     assert "env_id: PointMaze_UMaze-v3" in out and "ref_max_score" in out

@@ -123,7 +123,7 @@ def test_existing_dataset_is_not_overwritten():
     collect_pointmaze("pointmaze-umaze", steps=20, ref_episodes=1)
     with pytest.raises(
         ValueError,
-        match=r"'selfguide/pointmaze-umaze-v0' already exists .*"
+        match=r"'selfguide/pointmaze-umaze-v1' already exists .*"
         r"overwrite=True \(`--force`",
     ):
         collect_pointmaze("pointmaze-umaze", steps=20, ref_episodes=1)

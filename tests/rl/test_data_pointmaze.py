@@ -21,8 +21,9 @@ from selfguide_rl.data import (  # noqa: E402
 
 
 @pytest.fixture
-def umaze(umaze_dense, monkeypatch):
-    root, dataset_id = umaze_dense
+def umaze(umaze_dense_goal, monkeypatch):
+    """The goal-conditioned view (8-d observations)."""
+    root, dataset_id = umaze_dense_goal
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
     return load_minari(dataset_id)
 
@@ -70,9 +71,9 @@ def test_round_trip_next_observations_and_rewards(umaze):
     np.testing.assert_allclose(np.asarray(data.rewards), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_metadata_of_a_collected_dataset(umaze, umaze_dense):
+def test_metadata_of_a_collected_dataset(umaze, umaze_dense_goal):
     data, task = umaze
-    assert task.dataset_id == umaze_dense[1] == "selfguide/pointmaze-umaze-dense-v0"
+    assert task.dataset_id == umaze_dense_goal[1] == "selfguide/pointmaze-umaze-dense-goal-v0"
     assert task.family == "maze2d"
     assert task.env_id == "PointMaze_UMazeDense-v3" and task.max_episode_steps == 300
     assert task.env_kwargs["maze_map"][1][1] == "g"  # D4RL's U-maze goal cell
@@ -96,9 +97,12 @@ def test_eval_env_from_metadata(umaze):
         env.close()
 
 
-def test_controller_reaches_the_evaluation_goal():
-    env = make_eval_env("pointmaze-medium")
-    controller = WaypointController(env.unwrapped.maze)
+@pytest.mark.parametrize("view", ["pointmaze-medium", "pointmaze-medium-goal"])
+def test_controller_reaches_the_evaluation_goal(view):
+    env = make_eval_env(view)
+    maze = env.unwrapped.maze
+    # D4RL's view holds no goal: the controller is given the evaluation cell's centre.
+    controller = WaypointController(maze, goal=maze.cell_rowcol_to_xy(np.array([6, 6])))
     try:
         for seed in range(3):
             obs, _ = env.reset(seed=seed)
@@ -107,6 +111,87 @@ def test_controller_reaches_the_evaluation_goal():
                 if info["success"]:
                     break
             assert info["success"], f"seed {seed}: not at the goal after 600 steps"
+    finally:
+        env.close()
+
+
+def _d4rl_view(dataset, monkeypatch):
+    root, dataset_id = dataset
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
+    return load_minari(dataset_id)
+
+
+def _umaze_goal_xy():
+    env = make_eval_env("pointmaze-umaze")
+    try:
+        return np.asarray(env.unwrapped.maze.cell_rowcol_to_xy(np.array([1, 1])))
+    finally:
+        env.close()
+
+
+def test_d4rl_view_stores_position_and_velocity_only(umaze_dense, monkeypatch):
+    data, task = _d4rl_view(umaze_dense, monkeypatch)
+    assert task.dataset_id == "selfguide/pointmaze-umaze-dense-v1"
+    assert data.observations.shape == (300, 4) and task.observation_keys is None
+    assert (task.obs_dim, task.act_dim, task.family) == (4, 2, "maze2d")
+    obs, nxt = np.asarray(data.observations), np.asarray(data.next_observations)
+    np.testing.assert_array_equal(nxt[:-1], obs[1:])
+    # Velocities are those of the step: x' ≈ x + dt·v' (dt = 0.01 s per control step).
+    np.testing.assert_allclose(nxt[:, :2] - obs[:, :2], 0.01 * nxt[:, 2:4], atol=5e-3)
+    # D4RL's timeouts: segment ends are truncations, nothing terminates.
+    assert not np.asarray(data.terminals).any() and np.asarray(data.timeouts)[-1]
+
+
+def test_d4rl_view_dense_rewards_are_for_the_evaluation_goal(umaze_dense, monkeypatch):
+    data, _ = _d4rl_view(umaze_dense, monkeypatch)
+    nxt = np.asarray(data.next_observations)
+    expected = np.exp(-np.linalg.norm(nxt[:, :2] - _umaze_goal_xy(), axis=1))
+    np.testing.assert_allclose(np.asarray(data.rewards), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_d4rl_view_sparse_rewards_are_one_within_the_goal_radius(umaze_sparse, monkeypatch):
+    data, _ = _d4rl_view(umaze_sparse, monkeypatch)
+    distance = np.linalg.norm(np.asarray(data.next_observations)[:, :2] - _umaze_goal_xy(), axis=1)
+    rewards = np.asarray(data.rewards)
+    np.testing.assert_array_equal(rewards, (distance <= 0.45).astype(np.float32))
+    assert 0 < rewards.sum() < len(rewards)  # the data do reach the evaluation goal
+
+
+def test_evaluation_goal_reward_on_hand_computed_cases():
+    import gymnasium as gym
+
+    from selfguide_rl.data._maze2d import evaluation_goal_reward
+
+    for env_id, cases in (
+        ("PointMaze_UMaze-v3", [((0.0, 0.0), (0.3, 0.3), 1.0), ((0.0, 0.0), (0.4, 0.3), 0.0)]),
+        ("PointMaze_UMazeDense-v3", [((1.0, 2.0), (1.0, 2.0), 1.0),
+                                     ((0.0, 0.0), (3.0, 4.0), float(np.exp(-5.0)))]),
+    ):
+        env = gym.make(env_id)
+        for position, goal, reward in cases:
+            got = evaluation_goal_reward(env.unwrapped, np.array(position), np.array(goal))
+            assert got == pytest.approx(reward, rel=1e-12)
+        env.close()
+
+
+def test_d4rl_view_evaluates_through_the_stored_spec(umaze_dense, monkeypatch):
+    _, task = _d4rl_view(umaze_dense, monkeypatch)
+    env = task.make_env()
+    try:
+        obs, _ = env.reset(seed=0)
+        assert obs.shape == (4,)
+        names = [w.name for w in env.spec.additional_wrappers]
+        assert names == ["PositionVelocityObservation"]
+        assert tuple(env.unwrapped.maze.cell_xy_to_rowcol(env.unwrapped.goal)) == (1, 1)
+    finally:
+        env.close()
+
+
+def test_controller_without_a_goal_says_what_to_pass():
+    env = make_eval_env("pointmaze-umaze")
+    try:
+        with pytest.raises(ValueError, match="pass goal=\\(x, y\\)"):
+            WaypointController(env.unwrapped.maze)(np.zeros(4))
     finally:
         env.close()
 
@@ -144,7 +229,7 @@ def test_collection_is_deterministic_under_a_seed():
 
 def test_medium_maze_collects_and_loads():
     report = collect_pointmaze("pointmaze-medium", steps=200, seed=0, ref_episodes=1)
-    assert report.dataset_id == "selfguide/pointmaze-medium-v0" and report.steps == 200
+    assert report.dataset_id == "selfguide/pointmaze-medium-v1" and report.steps == 200
     data, task = load_minari(report.dataset_id)
     assert len(data) == 200 and task.env_id == "PointMaze_Medium-v3"
     assert task.env_kwargs["maze_map"][6][6] == "g" and task.max_episode_steps == 600

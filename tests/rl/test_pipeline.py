@@ -20,7 +20,8 @@ TINY = {
     "policy.width": 32, "policy.num_blocks": 2, "policy.expansion": 2,
     "policy.weight_head_hidden": 32, "policy.time_features": 16, "policy.time_dim": 32,
     "policy.steps": 200, "policy.batch_size": 64, "policy.steps_per_chunk": 100,
-    "num_candidates": 4, "eval_episodes": 2, "eval_envs": 2,
+    "num_candidates": 4, "idql_candidates": 4, "eval_episodes": 2, "eval_envs": 2,
+    "actor.hidden": (16, 16), "actor.steps": 200, "actor.steps_per_chunk": 100,
 }
 
 
@@ -57,7 +58,7 @@ def _leaves(tree):
 def test_train_act_eval_smoke(reference_run, tiny_maze):
     agent = reference_run
     run_dir = agent.run_dir
-    for name in ("config.json", "values.ckpt", "policy.ckpt", "metrics.csv",
+    for name in ("config.json", "values.ckpt", "actor.ckpt", "policy.ckpt", "metrics.csv",
                  "learning_curve.png", "weights.json"):
         assert (run_dir / name).is_file(), name
     config = json.loads((run_dir / "config.json").read_text())
@@ -66,6 +67,7 @@ def test_train_act_eval_smoke(reference_run, tiny_maze):
     assert metrics[0].startswith("stage,step")
     assert sum(line.startswith("values") for line in metrics) == 2
     assert sum(line.startswith("policy") for line in metrics) == 2
+    assert sum(line.startswith("actor") for line in metrics) == 2
 
     # A reloaded run acts exactly like the trained one.
     loaded = sgrl.load_run(run_dir)
@@ -76,6 +78,27 @@ def test_train_act_eval_smoke(reference_run, tiny_maze):
         b = sgrl.act(loaded.policy, obs, method=method, scale=2.0, num_candidates=4,
                      key=jr.key(0))
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+    # IQL acts with the reloaded actor: its mean, deterministic, inside the bounds.
+    a = sgrl.act(agent.policy, obs + 0.5, method=sgrl.IQL(agent.actor), key=jr.key(0))
+    b = sgrl.act(loaded.policy, obs + 0.5, method=sgrl.IQL(loaded.actor), key=jr.key(1))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert a.shape == (2, 2) and float(np.abs(np.asarray(a)).max()) <= 1.0
+
+
+@pytest.mark.parametrize("stage", ["actor"])
+def test_actor_resume_matches_uninterrupted(reference_run, tiny_maze, tmp_path, monkeypatch,
+                                            stage):
+    from selfguide_rl import _iql
+
+    run_dir = tmp_path / "run"
+    restore = _interrupt(monkeypatch, _iql.ActorStep, at_call=2)
+    with pytest.raises(KeyboardInterrupt):
+        sgrl.train_run(tiny_maze, run_dir, overrides=TINY, progress=False)
+    restore()
+    assert (run_dir / "actor.ckpt").exists() and not (run_dir / "policy.ckpt").exists()
+    agent = sgrl.train_run(tiny_maze, run_dir, overrides=TINY, progress=False)
+    for a, b in zip(_leaves(reference_run.actor), _leaves(agent.actor), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.slow  # MuJoCo rollouts
@@ -86,7 +109,7 @@ def test_evaluate_agent_writes_scores_for_every_method(reference_run):
     for r in results:
         assert r.scores.shape == (2,) and np.all(np.isfinite(r.scores))
     rows = (agent.run_dir / "eval.csv").read_text().splitlines()
-    assert len(rows) == 1 + 4 * 2
+    assert len(rows) == 1 + len(sgrl.METHODS) * 2
     table = sgrl.format_results(results)
     assert "| swg |" in table and "±" in table
 

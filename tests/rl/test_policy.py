@@ -43,16 +43,22 @@ def trained_policy():
         data, w, sgrl.PolicyConfig(**TINY_POLICY), key=jr.key(1), values=values,
         action_low=[0.0, -1.0], action_high=[4.0, 1.0], progress=False,
     )
-    return data, result.policy
+    actor, _ = sgrl.train_actor(
+        data, adv, sgrl.ActorConfig(hidden=(16, 16), steps=100, steps_per_chunk=100),
+        key=jr.key(2), to_model=result.policy.to_model, progress=False,
+    )
+    return data, result.policy, actor
 
 
-METHODS = {"bc": sgrl.BC(), "idql": sgrl.IDQL(4), "swg": sgrl.SWG(3.0), "swg-r": sgrl.SWGR(3.0, 4)}
+def _methods(actor):
+    return {"bc": sgrl.BC(), "iql": sgrl.IQL(actor), "idql": sgrl.IDQL(4), "swg": sgrl.SWG(3.0),
+            "swg-r": sgrl.SWGR(3.0, 4)}
 
 
 @pytest.mark.parametrize("name", sgrl.METHODS)
 def test_act_batch_within_bounds(trained_policy, name):
-    data, policy = trained_policy
-    method = METHODS[name]
+    data, policy, actor = trained_policy
+    method = _methods(actor)[name]
     assert method.name == name
     a = sgrl.act(policy, data.observations[:8], method=method, key=jr.key(2))
     assert a.shape == (8, ACT_DIM)
@@ -62,14 +68,18 @@ def test_act_batch_within_bounds(trained_policy, name):
     # Temperature 0 is deterministic given the key.
     b = sgrl.act(policy, data.observations[:8], method=method, key=jr.key(2))
     np.testing.assert_array_equal(a, np.asarray(b))
-    # The method's name with its settings is the same method.
+    # The method's name with its settings is the same method (IQL's actor is no setting).
+    if name == "iql":
+        with pytest.raises(ValueError, match="acts with the run's IQL actor"):
+            sgrl.act(policy, data.observations[:8], method=name, key=jr.key(2))
+        return
     c = sgrl.act(policy, data.observations[:8], method=name, scale=3.0, num_candidates=4,
                  key=jr.key(2))
     np.testing.assert_array_equal(a, np.asarray(c))
 
 
 def test_no_recompile_on_scale_temperature_or_critic(trained_policy):
-    data, policy = trained_policy
+    data, policy, _ = trained_policy
     obs = data.observations[:8]  # the shapes of the test above: compiled once per session
     sgrl.act(policy, obs, method=sgrl.SWGR(1.0, 4), key=jr.key(0))
     shifted = jax.tree.map(lambda x: x + 1.0 if eqx.is_inexact_array(x) else x, policy.values)
@@ -81,7 +91,7 @@ def test_no_recompile_on_scale_temperature_or_critic(trained_policy):
 
 
 def test_resampling_keeps_the_best_candidate_by_q(trained_policy):
-    data, policy = trained_policy
+    data, policy, _ = trained_policy
     obs = data.observations[:8]
     idql = sgrl.act(policy, obs, method=sgrl.IDQL(4), key=jr.key(5))
     bc = sgrl.act(policy, obs, method=sgrl.BC(), key=jr.key(5))
@@ -91,7 +101,7 @@ def test_resampling_keeps_the_best_candidate_by_q(trained_policy):
 
 
 def test_bad_inputs(trained_policy):
-    data, policy = trained_policy
+    data, policy, _ = trained_policy
     with pytest.raises(ValueError, match="guidance scale must be a finite number >= 0"):
         sgrl.act(policy, data.observations[:2], scale=-1.0, key=jr.key(0))
     with pytest.raises(ValueError, match="unknown method 'awr'"):
@@ -150,7 +160,7 @@ def test_denoised_weight_output_reaches_the_policy():
 def test_idql_samples_its_candidates_at_its_own_temperature(trained_policy):
     """IDQL as published draws its candidates at temperature 1 whatever `act` is asked for;
     `temperature=None` defers to `act`."""
-    data, policy = trained_policy
+    data, policy, _ = trained_policy
     obs = data.observations[:8]
     own = sgrl.act(policy, obs, method=sgrl.IDQL(4, temperature=1.0), key=jr.key(6))
     deferred = sgrl.act(policy, obs, method=sgrl.IDQL(4, temperature=None), temperature=1.0,
@@ -165,7 +175,7 @@ def test_idql_samples_its_candidates_at_its_own_temperature(trained_policy):
 
 def test_candidates_spread_at_temperature_one_and_collapse_at_zero(trained_policy):
     """Why IDQL needs temperature 1: at 0 the candidates for one state nearly coincide."""
-    data, policy = trained_policy
+    data, policy, _ = trained_policy
     obs = data.observations[:1]
 
     def spread(temperature):
