@@ -1,30 +1,39 @@
-"""Offline-RL benchmark: BC vs IDQL vs SWG vs SWG-R, same data, same model, same budget.
+"""Offline-RL benchmark: BC, IQL, IDQL, SWG and SWG-R on the same data, critic and budget.
 
-CPU suite (default): locally collected PointMaze UMaze and Medium (sparse and dense; D4RL's
-maze2d recipe, recreated from fixed seeds when missing) and D4RL's real `door-human-v0`
-(Fu et al., 2020; demonstrations of Rajeswaran et al., 2018, DAPG; CC BY 4.0), read from the
-shared data folder. For every dataset and seed one run trains the values and ONE diffusion
-model over `[a, w]`; the four methods are four ways of acting with it:
+CPU suite (default): PointMaze UMaze and Medium, sparse and dense, in D4RL's view (4-d
+observations, rewards for the evaluation goal; collected here by D4RL's maze2d recipe from
+fixed seeds when missing). `--datasets door-human` adds D4RL's real `door-human-v0`
+(Fu et al., 2020; demonstrations of Rajeswaran et al., 2018, DAPG; CC BY 4.0) from the
+shared data folder. For every dataset and seed one run trains the values, IQL's actor
+(from those values) and ONE diffusion model over `[a, w]`:
 
-- BC: the model unguided (the behaviour policy),
-- IDQL: N unguided candidates, the best by Q,
-- SWG: self-weighted guidance at the preset's scale,
-- SWG-R: N guided candidates, the best by Q.
+- BC: the diffusion model unguided (the behaviour policy),
+- IQL: the Gaussian actor by advantage-weighted regression (β per family, IQL paper),
+- IDQL: N = 64 candidates from the behaviour model at temperature 1, the best by Q,
+- SWG: self-weighted guidance; SWG-R: 16 guided candidates, the best by Q.
 
-So the data, the networks and the training budget are identical by construction.
+Protocol, fixed before the run: the guidance scale ρ and the upper clip of ŵ_0 are chosen
+per run on *validation* episodes (environment seeds disjoint from the test seeds) among
+ρ ∈ {1, 3, 10, 30} × clip ∈ {1, none}, by SWG's validation mean (ties: the smaller ρ);
+SWG-R uses the same choice; every method is then scored on fresh *test* episodes. SWG at
+the preset's fixed ρ = 10 with each clip is reported beside it. Final checkpoints only.
+Statistics at the level of seeds: mean ± standard error of the seed means, the paired
+difference to BC with its seed-level standard error, and the IQM over (dataset, seed) runs
+with a stratified bootstrap 95% interval.
 
-    nice -n 19 python benchmarks/rl.py                 # CPU suite, 3 seeds
-    nice -n 19 python benchmarks/rl.py --full          # the paper's budgets and datasets
+    nice -n 19 python benchmarks/rl.py --jobs 2        # the CPU suite, 5 seeds, 2 processes
+    nice -n 19 python benchmarks/rl.py --quick         # UMaze, 2 seeds, small budget: minutes
 
-Results go to `benchmarks/results/rl/` (Markdown, CSV, JSON) and are rewritten after every
-finished (dataset, seed), so an interrupted benchmark still leaves a table; rerunning resumes
-from the run directories (finished stages are loaded, evaluations are redone).
+Every (dataset, seed) run writes its own part file as it finishes and the tables are rebuilt
+from all parts, so an interrupted benchmark resumes where it stopped (finished runs are
+skipped; an unfinished one resumes from its checkpoints).
 """
 
 import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,7 +48,8 @@ from selfguide_rl._pipeline import atomic_write_text, write_csv  # noqa: E402
 
 DOOR_FILE = ROOT.parent / "shared" / "data" / "d4rl_door-human-v0" / "door-v0_demos_clipped.hdf5"
 
-# name: (source, collection task, collection steps) — collection seed 0, 50 reference episodes.
+# D4RL-view PointMaze tasks and their collection sizes (collection seed 0, 50 reference
+# episodes per reference score).
 POINTMAZE = {
     "pointmaze-umaze": 200_000,
     "pointmaze-umaze-dense": 200_000,
@@ -49,17 +59,21 @@ POINTMAZE = {
 # Published D4RL normalised scores for door-human-v0 (v0 data, original mujoco-py env):
 # IQL paper (Kostrikov et al., 2022), Table 3: BC 2.0, CQL 9.9, IQL 4.3.
 DOOR_PUBLISHED = {"BC (IQL paper)": 2.0, "CQL (IQL paper)": 9.9, "IQL (IQL paper)": 4.3}
-# The paper's D4RL datasets (Minari ports), tried with --full where they can be loaded.
-FULL_MINARI = (
-    "mujoco/halfcheetah/medium-v0", "mujoco/hopper/medium-v0", "mujoco/walker2d/medium-v0",
-    "D4RL/antmaze/umaze-v1", "D4RL/antmaze/medium-diverse-v1", "D4RL/kitchen/complete-v2",
-    "D4RL/door/human-v2",
-)
-METHODS = ("bc", "idql", "swg", "swg-r")
+VAL_SCALES = (1.0, 3.0, 10.0, 30.0)
+VAL_CLIPS = (1.0, None)
+FIXED_SCALE = 10.0
+COLUMNS = ("bc", "iql", "idql", "swg", "swg-r", "swg@10 clip 1", "swg@10 no clip")
+VALIDATION_SEED_OFFSET = 1000  # evaluation seed s -> environment seeds from (1000 + s) * 10^4
+QUICK = {"values.steps": 3000, "policy.steps": 3000, "actor.steps": 3000}
+
+
+def clip_label(clip: float | None) -> str:
+    return "none" if clip is None else f"{clip:g}"
 
 
 def ensure_pointmaze(root: Path, name: str, steps: int) -> str:
-    dataset_id = f"selfguide/{name}-v0"
+    task = sgrl.POINTMAZE_TASKS[name]
+    dataset_id = task.default_dataset_id
     if not (root / dataset_id / "data").exists():
         print(f"collecting {name} ({steps:,} steps, seed 0) into {root}", flush=True)
         sgrl.collect_pointmaze(name, steps=steps, seed=0, root=root, ref_episodes=50,
@@ -67,27 +81,154 @@ def ensure_pointmaze(root: Path, name: str, steps: int) -> str:
     return dataset_id
 
 
-def summarise(rows: list[dict]) -> dict:
-    """Per dataset and method: the mean over seeds of each seed's mean episode score, its
-    standard error over seed means, and the paired difference to BC on the same seeds."""
+def suite(args) -> tuple[dict[str, tuple[str, str | None]], list[str]]:
+    """`{name: (source, dataset_id)}` of the datasets to run, and notes on those missing."""
+    notes: list[str] = []
+    names = list(POINTMAZE) if args.datasets is None else [
+        d.strip() for d in args.datasets.split(",") if d.strip()]
+    if args.quick and args.datasets is None:
+        names = ["pointmaze-umaze"]
     out = {}
+    for name in names:
+        if name in POINTMAZE:
+            out[name] = (sgrl.POINTMAZE_TASKS[name].default_dataset_id, None)
+        elif name.startswith("door-human"):
+            if DOOR_FILE.is_file():
+                out["door-human-v0"] = (str(DOOR_FILE), "door-human-v0")
+            else:
+                notes.append(f"door-human-v0: file not found at {DOOR_FILE}")
+        else:
+            raise SystemExit(f"rl.py: unknown dataset {name!r}; expected one of "
+                             f"{', '.join(POINTMAZE)}, door-human")
+    return out, notes
+
+
+def part_path(out: Path, name: str, seed: int) -> Path:
+    return out / "parts" / f"{name}__seed{seed}.json"
+
+
+def run_one(args, name: str, source: str, dataset_id: str | None, seed: int,
+            overrides: dict, minari_root: Path) -> dict:
+    """Train one (dataset, seed), choose ρ and the clip on validation episodes, score every
+    method on test episodes; returns the part's record."""
+    run_dir = args.work / "runs" / name / f"seed{seed}"
+    t0 = time.perf_counter()
+    if name in POINTMAZE:
+        ensure_pointmaze(minari_root, name, POINTMAZE[name])
+    agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
+                           overrides=overrides, root=minari_root, progress=False)
+    train_s = time.perf_counter() - t0
+
+    # Validation: SWG over the grid, on environment seeds no test episode uses.
+    t1 = time.perf_counter()
+    validation = {}
+    for clip in VAL_CLIPS:
+        val_agent = _with_clip(agent, clip)
+        for r in sgrl.evaluate_agent(val_agent, methods=("swg",), scales=VAL_SCALES,
+                                     seeds=(VALIDATION_SEED_OFFSET + seed,),
+                                     episodes=args.val_episodes, record=False):
+            validation[f"{r.scale:g}|{clip_label(clip)}"] = r.mean
+    best = max(validation.items(), key=lambda kv: (kv[1], -float(kv[0].split("|")[0])))[0]
+    scale_txt, clip_txt = best.split("|")
+    scale, clip = float(scale_txt), (None if clip_txt == "none" else float(clip_txt))
+    val_s = time.perf_counter() - t1
+
+    # Test: every method on fresh episodes (environment seeds seed * 10^4 + i).
+    t2 = time.perf_counter()
+    chosen = _with_clip(agent, clip)
+    rows = []
+
+    def add(label: str, results) -> None:
+        for r in results:
+            rows.append({"dataset": name, "method": label, "seed": seed, "scale": r.scale,
+                         "scores": r.scores.tolist(), "returns": r.returns.tolist(),
+                         "eval_seconds": r.seconds})
+
+    for method in ("bc", "iql", "idql"):
+        add(method, sgrl.evaluate_agent(agent, methods=(method,), seeds=(seed,),
+                                        episodes=args.episodes))
+    for method in ("swg", "swg-r"):
+        add(method, sgrl.evaluate_agent(chosen, methods=(method,), scales=(scale,),
+                                        seeds=(seed,), episodes=args.episodes))
+    for clip_fixed in VAL_CLIPS:
+        add(f"swg@10 {'no clip' if clip_fixed is None else 'clip 1'}",
+            sgrl.evaluate_agent(_with_clip(agent, clip_fixed), methods=("swg",),
+                                scales=(FIXED_SCALE,), seeds=(seed,), episodes=args.episodes))
+    test_s = time.perf_counter() - t2
+
+    # How often each clip of ŵ_0 binds along SWG's sampling path, on dataset states.
+    shares = {}
+    states = _dataset_states(source, dataset_id, minari_root)
+    for clip_c in VAL_CLIPS:
+        for s_c in (scale, FIXED_SCALE):
+            c = _clip_shares(agent, states, s_c, clip_c, seed)
+            shares[f"{s_c:g}|{clip_label(clip_c)}"] = c
+    p = agent.preset
+    budget = {
+        "preset": p.name, "tau": p.values.tau, "weight": p.weight, "iql_beta": p.actor.beta,
+        "idql": f"N {p.idql_candidates}, temperature {p.idql_temperature:g}",
+        "swg_r_candidates": p.num_candidates,
+        "value_steps": p.values.steps, "value_batch": p.values.batch_size,
+        "actor_steps": p.actor.steps, "diffusion_steps": p.policy.steps,
+        "diffusion_batch": p.policy.batch_size,
+        "network": f"LN-ResNet width {p.policy.width}, {p.policy.num_blocks} blocks x"
+                   f"{p.policy.expansion}, weight head after block {p.policy.weight_head_at}",
+        "T": p.policy.diffusion_steps,
+        "episodes": args.episodes, "val_episodes": args.val_episodes,
+    }
+    return {"dataset": name, "seed": seed, "rows": rows, "budget": budget,
+            "chosen": {"scale": scale, "clip": clip_label(clip)}, "validation": validation,
+            "clip_shares": shares, "train_seconds": train_s, "validation_seconds": val_s,
+            "test_seconds": test_s,
+            "weights": {k: round(v, 4) for k, v in agent.weight_stats.items()
+                        if k != "train_seconds_this_call"}}
+
+
+def _with_clip(agent, clip):
+    import dataclasses
+
+    return dataclasses.replace(agent, preset=agent.preset.replace(clip_max=clip))
+
+
+def _dataset_states(source, dataset_id, minari_root, num: int = 256):
+    data, _ = sgrl.load_dataset(source, dataset_id=dataset_id, root=minari_root)
+    idx = np.random.default_rng(0).choice(len(data), size=min(num, len(data)), replace=False)
+    return np.asarray(data.observations)[np.sort(idx)]
+
+
+def _clip_shares(agent, states, scale, clip, seed) -> dict:
+    import jax.numpy as jnp
+    import jax.random as jr
+
+    import selfguide as sg
+
+    policy = agent.policy
+    guidance = sg.SelfWeightedGuidance(scale, clip_min=1e-4,
+                                       clip_max=np.inf if clip is None else clip)
+    sampler = sg.DDPMSampler(temperature=0.0, clip_data=(-1.0, 1.0), clip_weight=(1e-4, 1.0))
+    c = sg.clip_shares(policy.model, policy.schedule, guidance, key=jr.key(seed),
+                       cond=jnp.asarray(states), sampler=sampler)
+    return {"below": float(c.below), "above": float(c.above)}
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Per dataset and method: seed-level mean ± SE and the paired difference to BC."""
+    out: dict = {}
     for r in rows:
-        out.setdefault(r["dataset"], {}).setdefault(r["method"], {})[r["seed"]] = r
+        out.setdefault(r["dataset"], {}).setdefault(r["method"], {})[r["seed"]] = r["scores"]
     table = {}
     for ds, by_method in out.items():
         table[ds] = {}
-        bc = {s: r["scores"] for s, r in by_method.get("bc", {}).items()}
-        for m, by_seed in by_method.items():
-            scores = {s: r["scores"] for s, r in by_seed.items()}
+        bc = by_method.get("bc", {})
+        for m, scores in by_method.items():
             summary = sgrl.seed_summary(scores)
-            entry = {"mean": summary.mean, "se": summary.stderr,
-                     "episodes": int(sum(len(v) for v in scores.values())),
-                     "seeds": sorted(scores), "per_seed": [summary.seed_means[s]
-                                                           for s in sorted(scores)],
-                     "eval_seconds": float(sum(r["eval_seconds"] for r in by_seed.values()))}
+            entry = {"mean": summary.mean, "se": summary.stderr, "seeds": sorted(scores),
+                     "per_seed": [summary.seed_means[s] for s in sorted(scores)],
+                     "episodes": int(sum(len(v) for v in scores.values()))}
             if bc and m != "bc" and set(bc) & set(scores):
                 diff = sgrl.paired_difference(scores, bc)
-                entry.update(minus_bc=diff.mean, minus_bc_se=diff.stderr)
+                entry.update(minus_bc=diff.mean, minus_bc_se=diff.stderr,
+                             minus_bc_n=diff.seeds)
             table[ds][m] = entry
     return table
 
@@ -96,103 +237,115 @@ def mean_se(mean: float, se: float) -> str:
     return f"{mean:.1f}" if not np.isfinite(se) else f"{mean:.1f} ± {se:.1f}"
 
 
-def method_key(method: str, scale: float, scales: tuple[float, ...] | None) -> str:
-    """A table column: the method, with its guidance scale when several are evaluated."""
-    return method if scales is None or method not in ("swg", "swg-r") else f"{method}@{scale:g}"
+def interval95(mean: float, se: float, n: int) -> str:
+    from scipy import stats
+
+    if n < 2 or not np.isfinite(se):
+        return "–"
+    half = stats.t.ppf(0.975, n - 1) * se
+    return f"[{mean - half:.1f}, {mean + half:.1f}]"
 
 
-def method_columns(rows: list[dict]) -> list[str]:
-    """Columns in the order BC, IDQL, SWG (by scale), SWG-R (by scale)."""
-    def order(m: str) -> tuple[int, float]:
-        name, _, scale = m.partition("@")
-        return METHODS.index(name), float(scale or 0)
-    return sorted({r["method"] for r in rows}, key=order)
-
-
-def label(method: str) -> str:
-    name, _, scale = method.partition("@")
-    return name.upper() + (f" ρ={scale}" if scale else "")
-
-
-def write_results(out: Path, started: float) -> None:
-    """Rebuild the tables from every process's part file."""
-    rows, runs, budgets, notes, wall, command = [], [], {}, [], 0.0, ""
-    for f in sorted((out / "parts").glob("*.json")):
-        d = json.loads(f.read_text())
-        rows += d["rows"]
-        runs += d["runs"]
-        budgets.update(d["budgets"])
-        notes += [n for n in d["notes"] if n not in notes]
-        wall = max(wall, d["seconds"])
-        command = command or d.get("command", "python benchmarks/rl.py")
-    rows.sort(key=lambda r: (r["dataset"], r["method"], r["seed"]))
+def write_results(out: Path) -> None:
+    """Rebuild every table from the part files."""
+    parts = [json.loads(f.read_text()) for f in sorted((out / "parts").glob("*__seed*.json"))]
+    notes_file = out / "notes.json"
+    notes = json.loads(notes_file.read_text()) if notes_file.exists() else []
+    rows = [r for p in parts for r in p["rows"]]
     table = summarise(rows)
-    methods = method_columns(rows)
+    methods = [m for m in COLUMNS if any(m in t for t in table.values())]
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.platform()}"
+    meta_file = out / "meta.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
     lines = [
-        "# Offline RL: BC vs IDQL vs SWG vs SWG-R",
+        "# Offline RL: BC, IQL, IDQL, SWG, SWG-R",
         "",
-        f"Command: `{command}`, one process per seed list, in parallel (the processes share "
-        "these tables; `--seeds 3` runs the same sequentially).",
-        f"Machine: {machine}; shared with other jobs, so wall times are upper bounds.",
-        f"Wall time: {wall / 60:.1f} min for {len(runs)} (dataset, seed) runs.",
+        f"Command: `{meta.get('command', 'python benchmarks/rl.py')}`.",
+        f"Machine: {machine}. {len(parts)} (dataset, seed) runs; "
+        f"training {sum(p['train_seconds'] for p in parts) / 60:.0f} min, evaluation "
+        f"{sum(p['validation_seconds'] + p['test_seconds'] for p in parts) / 60:.0f} min of "
+        "process time in all.",
         "",
-        "Normalised score (D4RL convention: 0 random policy, 100 expert; for the local "
-        "PointMaze datasets 100 is the noise-free waypoint controller): the mean over seeds of "
-        "each seed's mean episode score, ± the standard error of the seed means; "
-        "'− BC' is the difference to BC paired by seed, with its seed-level standard error. "
-        "One value stage and one diffusion model per (dataset, seed) "
-        "serve all four methods, so data, networks and training budget are identical.",
+        "Normalised test score (0: random policy, 100: the dataset's expert; for the local "
+        "PointMaze datasets the noise-free waypoint controller): mean over seeds of each "
+        "seed's mean test-episode score ± the standard error of the seed means. SWG and "
+        "SWG-R use the ρ and clip chosen on validation episodes; `SWG@10` is the preset's "
+        "fixed ρ = 10 with the upper clip of ŵ_0 at 1 (the previous default) or none.",
         "",
-        "| dataset | " + " | ".join(label(m) for m in methods) + " | seeds × episodes |",
+        "| dataset | " + " | ".join(m.upper() for m in methods) + " | seeds × episodes |",
         "|---|" + "---|" * (len(methods) + 1),
     ]
     for ds, by_method in table.items():
-        cells = [mean_se(by_method[m]["mean"], by_method[m]["se"]) if m in by_method
-                 else "–" for m in methods]
-        any_m = next(iter(by_method.values()))
+        cells = [mean_se(by_method[m]["mean"], by_method[m]["se"]) if m in by_method else "–"
+                 for m in methods]
+        bc = by_method.get("bc") or next(iter(by_method.values()))
         lines.append(f"| {ds} | " + " | ".join(cells)
-                     + f" | {len(any_m['seeds'])} × {any_m['episodes'] // len(any_m['seeds'])} |")
-    lines += ["", "## Budgets", "",
-              "| dataset | τ | weight | ρ | N | value steps (batch) | diffusion steps (batch) "
-              "| network | T | train s / seed |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for ds, b in budgets.items():
-        ds_runs = [r for r in runs if r["dataset"] == ds]
-        t_train = np.mean([r["train_seconds"] for r in ds_runs]) if ds_runs else float("nan")
-        lines.append(
-            f"| {ds} | {b['tau']} | {b['weight']} | {b['guidance_scale']} | "
-            f"{b['num_candidates']} | {b['value_steps']:,} ({b['value_batch']}) | "
-            f"{b['diffusion_steps']:,} ({b['diffusion_batch']}) | {b['network']} | {b['T']} | "
-            f"{t_train:.0f} |"
-        )
-    lines += ["", "Value networks: twin Q and V, MLP 256-256 (V with input LayerNorm), Adam 3e-4, "
-              "γ 0.99, Polyak 0.005. Diffusion: AdamW 3e-4 cosine, EMA 0.999, DDPM at "
-              "temperature 0, actions clipped to [-1, 1], weight to [1e-4, 1]. "
-              "Evaluation: 10 parallel episodes per seed (SyncVectorEnv), batched action call.",
-              ""]
+                     + f" | {len(bc['seeds'])} × {bc['episodes'] // len(bc['seeds'])} |")
+    lines += ["", "## Difference to BC, paired by seed", "",
+              "Mean ± seed-level SE, and the 95% interval (Student t over the seeds).", "",
+              "| dataset | " + " | ".join(m.upper() for m in methods if m != "bc") + " |",
+              "|---|" + "---|" * (len(methods) - 1)]
     for ds, by_method in table.items():
-        lines += [f"## {ds}", "",
-                  "| method | score | − BC (paired) | episodes | seeds | per-seed means |",
-                  "|---|---|---|---|---|---|"]
+        cells = []
+        for m in methods:
+            if m == "bc":
+                continue
+            t = by_method.get(m, {})
+            cells.append("–" if "minus_bc" not in t else
+                         f"{mean_se(t['minus_bc'], t['minus_bc_se'])} "
+                         f"{interval95(t['minus_bc'], t['minus_bc_se'], t['minus_bc_n'])}")
+        lines.append(f"| {ds} | " + " | ".join(cells) + " |")
+    iqm_rows = []
+    for m in methods:
+        per_ds = {ds: bm[m]["per_seed"] for ds, bm in table.items() if m in bm}
+        if per_ds and all(len(v) >= 1 for v in per_ds.values()):
+            iqm, lo, hi = sgrl.iqm_interval(per_ds)
+            iqm_rows.append(f"| {m.upper()} | {iqm:.1f} | [{lo:.1f}, {hi:.1f}] | "
+                            f"{sum(len(v) for v in per_ds.values())} |")
+    lines += ["", "## IQM over all (dataset, seed) runs", "",
+              "Interquartile mean of the run scores (one per dataset and seed), with a "
+              "stratified bootstrap 95% interval (datasets resampled separately; "
+              "`scipy.stats.bootstrap`, 2,000 resamples).", "",
+              "| method | IQM | 95% interval | runs |", "|---|---|---|---|", *iqm_rows]
+    lines += ["", "## Guidance chosen on validation episodes, and how often the clip binds",
+              "", "Per run: the (ρ, clip) with the best SWG validation mean; the share of "
+              "guided evaluations (all steps and states of the sampler's path, 256 dataset "
+              "states) where ŵ_0 reaches the upper clip (gradient zero) or the lower one.", "",
+              "| dataset | seed | chosen ρ, clip | validation mean at it | upper-clip share "
+              "at ρ = 10 (clip 1) | lower-clip share at ρ = 10 (clip 1) |",
+              "|---|---|---|---|---|---|"]
+    for p in parts:
+        ch = p["chosen"]
+        key = f"{ch['scale']:g}|{ch['clip']}"
+        s10 = p["clip_shares"].get("10|1", {})
+        lines.append(f"| {p['dataset']} | {p['seed']} | {ch['scale']:g}, {ch['clip']} | "
+                     f"{p['validation'][key]:.1f} | {s10.get('above', float('nan')):.3f} | "
+                     f"{s10.get('below', float('nan')):.3f} |")
+    lines += ["", "## Budgets", "", "| dataset | settings |", "|---|---|"]
+    for ds in table:
+        b = next(p["budget"] for p in parts if p["dataset"] == ds)
+        lines.append(f"| {ds} | " + "; ".join(f"{k} {v}" for k, v in b.items()) + " |")
+    lines += ["", "Value networks: twin Q and V, MLP 256-256, Adam 3e-4, γ 0.99, Polyak 0.005. "
+              "IQL actor: MLP 256-256, tanh mean, state-independent log σ, Adam 3e-4 with cosine "
+              "decay, exp(βA) clipped at 100, acting with the mean. Diffusion: AdamW 3e-4 cosine, "
+              "EMA 0.999, DDPM at temperature 0 (IDQL's candidates: 1), actions clipped to "
+              "[-1, 1]. Evaluation: parallel episodes (SyncVectorEnv), one batched action call "
+              "per step.", ""]
+    for ds, by_method in table.items():
+        lines += [f"## {ds}", "", "| method | score | − BC (paired) | per-seed means |",
+                  "|---|---|---|---|"]
         for m in methods:
             if m in by_method:
                 t = by_method[m]
-                vs_bc = (mean_se(t["minus_bc"], t["minus_bc_se"]) if "minus_bc" in t
-                         else "–")
-                lines.append(
-                    f"| {label(m)} | {mean_se(t['mean'], t['se'])} | {vs_bc} | "
-                    f"{t['episodes']} | {len(t['seeds'])} | "
-                    f"{', '.join(f'{x:.1f}' for x in t['per_seed'])} |"
-                )
+                vs = mean_se(t["minus_bc"], t["minus_bc_se"]) if "minus_bc" in t else "–"
+                lines.append(f"| {m.upper()} | {mean_se(t['mean'], t['se'])} | {vs} | "
+                             + ", ".join(f"{x:.1f}" for x in t["per_seed"]) + " |")
         if ds.startswith("door"):
             lines += ["", "Published (door-human-v0, original D4RL environment): "
                       + ", ".join(f"{k} {v}" for k, v in DOOR_PUBLISHED.items()) + "."]
-        ds_runs = [r for r in runs if r["dataset"] == ds]
-        if ds_runs:
-            lines += ["", "Weights (advantage statistics per seed): " + "; ".join(
-                f"seed {r['seed']}: A>0 {r['weights']['frac_adv_pos']:.3f}, "
-                f"A std {r['weights']['adv_std']:.3f}" for r in ds_runs)]
-        lines.append("")
+        lines += ["", "Advantages per seed: " + "; ".join(
+            f"seed {p['seed']}: A>0 {p['weights']['frac_adv_pos']:.3f}, "
+            f"A std {p['weights']['adv_std']:.3f}" for p in parts if p["dataset"] == ds), ""]
     if notes:
         lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]
     out.mkdir(parents=True, exist_ok=True)
@@ -200,131 +353,119 @@ def write_results(out: Path, started: float) -> None:
     flat = [{"dataset": d, "method": m, **{k: v for k, v in t.items() if k != "per_seed"},
              "per_seed": " ".join(f"{x:.2f}" for x in t["per_seed"])}
             for d, bm in table.items() for m, t in bm.items()]
-    write_csv(out / "results.csv",
-              ("dataset", "method", "mean", "se", "minus_bc", "minus_bc_se", "episodes", "seeds",
-               "per_seed", "eval_seconds"), flat)
+    write_csv(out / "results.csv", ("dataset", "method", "mean", "se", "minus_bc", "minus_bc_se",
+                                    "episodes", "seeds", "per_seed"), flat)
     atomic_write_text(out / "results.json", json.dumps(
-        {"command": sys.argv, "machine": machine, "wall_seconds": wall, "budgets": budgets,
-         "table": table, "runs": runs, "episodes": rows, "notes": notes,
+        {"meta": meta, "machine": machine, "table": table, "notes": notes,
+         "runs": [{k: v for k, v in p.items() if k != "rows"} for p in parts],
          "door_published": DOOR_PUBLISHED}, indent=1, default=float))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--seed-list", default=None,
-                        help="comma-separated seeds for this process (overrides --seeds); run "
-                             "one process per seed to use idle cores, they share the tables")
-    parser.add_argument("--episodes", type=int, default=10, help="episodes per seed")
-    parser.add_argument("--full", action="store_true", help="the paper's budgets and datasets")
-    parser.add_argument("--scales", default=None,
-                        help="comma-separated guidance scales for SWG and SWG-R (default: the "
-                             "preset's); each is a column of the tables")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..K-1 (default 5)")
+    parser.add_argument("--episodes", type=int, default=None,
+                        help="test episodes per seed (default 10)")
+    parser.add_argument("--val-episodes", type=int, default=None,
+                        help="validation episodes per seed and (ρ, clip) (default 5)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes running (dataset, seed) runs side by side")
+    parser.add_argument("--quick", action="store_true",
+                        help="UMaze only, 2 seeds, 3k steps per stage, 5 test episodes: a "
+                             "first table in minutes (written to benchmarks/results/rl-quick)")
     parser.add_argument("--datasets", default=None,
-                        help="comma-separated subset (pointmaze-umaze, ..., door-human)")
+                        help="comma-separated subset: " + ", ".join(POINTMAZE) + ", door-human")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "rl-bench")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "rl")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results folder (default benchmarks/results/rl)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="FIELD=VALUE", help="preset override for every run")
     parser.add_argument("--report-only", action="store_true",
                         help="rebuild the tables from the finished parts and exit")
+    parser.add_argument("--runs", default=None, help=argparse.SUPPRESS)  # a worker's share
     args = parser.parse_args(argv)
+    args.seeds = args.seeds or (2 if args.quick else 5)
+    args.episodes = args.episodes or (5 if args.quick else 10)
+    args.val_episodes = args.val_episodes or (3 if args.quick else 5)
+    default_out = "rl-quick" if args.quick else "rl"
+    args.out = args.out or ROOT / "benchmarks" / "results" / default_out
+    if args.quick:
+        args.work = args.work.with_name(args.work.name + "-quick")
     if args.report_only:
-        write_results(args.out, time.perf_counter())
+        write_results(args.out)
         return 0
-    overrides = {}
+    overrides = dict(QUICK) if args.quick else {}
     for text in args.overrides:
         k, v = text.split("=", 1)
         overrides[k] = json.loads(v)
-
     minari_root = (args.work / "minari").resolve()
-    suite: dict[str, tuple[str, str | None]] = {}
-    notes: list[str] = []
-    if args.full:
-        for mid in FULL_MINARI:
-            try:
-                sgrl.load_minari(mid, download=True, root=minari_root)
-                suite[mid.replace("/", "_")] = (mid, None)
-            except Exception as err:  # noqa: BLE001  (report and go on)
-                notes.append(f"{mid}: not loadable here ({type(err).__name__}: "
-                             f"{str(err)[:160]}...)")
-    else:
-        for name in POINTMAZE:
-            suite[name] = (f"selfguide/{name}-v0", None)
-    if DOOR_FILE.is_file():
-        suite["door-human-v0"] = (str(DOOR_FILE), "door-human-v0")
-    else:
-        notes.append(f"door-human-v0: file not found at {DOOR_FILE}")
-    if args.datasets:
-        wanted = [d.strip() for d in args.datasets.split(",")]
-        suite = {k: v for k, v in suite.items() if any(k.startswith(w) for w in wanted)}
+    datasets, notes = suite(args)
 
-    scales = None if args.scales is None else tuple(float(x) for x in args.scales.split(","))
+    if args.runs is not None:  # a worker: run its share, write parts
+        for item in args.runs.split(","):
+            name, seed = item.rsplit(":", 1)
+            _run_and_save(args, name, datasets[name], int(seed), overrides, minari_root)
+        return 0
+
     given = list(argv if argv is not None else sys.argv[1:])
-    if "--seed-list" in given:
-        given[given.index("--seed-list") + 1] = "K"
-    command = " ".join(["nice -n 19 python benchmarks/rl.py", *given])
-    started = time.perf_counter()
-    rows, runs, budgets = [], [], {}
-    seeds = (list(range(args.seeds)) if args.seed_list is None
-             else [int(x) for x in args.seed_list.split(",")])
-    part = args.out / "parts" / f"seeds-{'-'.join(map(str, seeds))}.json"
-
-    def save() -> None:
-        """This process's part, then the tables from every part (resumable per run)."""
-        atomic_write_text(part, json.dumps({"rows": rows, "runs": runs, "budgets": budgets,
-                                            "notes": notes, "command": command,
-                                            "seconds": time.perf_counter() - started}))
-        write_results(args.out, started)
-
-    for seed in seeds:
-        for name, (source, dataset_id) in suite.items():
-            run_dir = args.work / "runs" / name / f"seed{seed}"
-            t0 = time.perf_counter()
-            try:  # a dataset or environment that cannot be built is a note, not the end
-                if name in POINTMAZE:
-                    ensure_pointmaze(minari_root, name, POINTMAZE[name])
-                agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
-                                       full=args.full, overrides=overrides, root=minari_root,
-                                       progress=False)
-                train_s = time.perf_counter() - t0
-                results = sgrl.evaluate_agent(agent, methods=METHODS, scales=scales,
-                                              seeds=(seed,), episodes=args.episodes)
-            except Exception as err:  # noqa: BLE001  (report and go on)
-                note = f"{name} seed {seed}: failed ({type(err).__name__}: {str(err)[:200]})"
-                notes.append(note)
-                print(note, flush=True)
-                save()
-                continue
-            p = agent.preset
-            budgets[name] = {
-                "preset": p.name, "tau": p.values.tau, "weight": p.weight,
-                "guidance_scale": ", ".join(f"{x:g}" for x in (scales or (p.guidance_scale,))),
-                "num_candidates": p.num_candidates,
-                "value_steps": p.values.steps, "value_batch": p.values.batch_size,
-                "value_hidden": list(p.values.hidden),
-                "diffusion_steps": p.policy.steps, "diffusion_batch": p.policy.batch_size,
-                "network": f"LN-ResNet width {p.policy.width}, {p.policy.num_blocks} blocks x"
-                           f"{p.policy.expansion}, weight head after block "
-                           f"{p.policy.weight_head_at}",
-                "T": p.policy.diffusion_steps, "temperature": 0.0,
-                "eval_episodes_per_seed": args.episodes,
-            }
-            for r in results:
-                rows.append({"dataset": name, "method": method_key(r.method, r.scale, scales),
-                             "seed": seed,
-                             "scale": r.scale, "scores": r.scores.tolist(),
-                             "returns": r.returns.tolist(), "eval_seconds": r.seconds})
-            runs.append({"dataset": name, "seed": seed, "train_seconds": train_s,
-                         "eval_seconds": sum(r.seconds for r in results),
-                         "weights": {k: round(v, 4) for k, v in agent.weight_stats.items()
-                                     if k != "train_seconds_this_call"}})
-            print(f"[{(time.perf_counter() - started) / 60:5.1f} min] {name} seed {seed}: "
-                  + ", ".join(f"{method_key(r.method, r.scale, scales)} {r.mean:.1f}"
-                              for r in results)
-                  + f" (train {train_s:.0f} s)", flush=True)
-            save()
+    atomic_write_text(args.out / "meta.json", json.dumps(
+        {"command": " ".join(["nice -n 19 python benchmarks/rl.py", *given]),
+         "seeds": args.seeds, "episodes": args.episodes, "val_episodes": args.val_episodes,
+         "validation_grid": {"scales": VAL_SCALES, "clips": [clip_label(c) for c in VAL_CLIPS]},
+         "overrides": overrides}, indent=1))
+    atomic_write_text(args.out / "notes.json", json.dumps(notes))
+    for name in datasets:  # collect before the workers start, so they do not race
+        if name in POINTMAZE:
+            try:
+                ensure_pointmaze(minari_root, name, POINTMAZE[name])
+            except Exception as err:  # noqa: BLE001  (a note, and the suite goes on)
+                _note(args.out, f"{name}: could not be collected ({type(err).__name__}: "
+                                f"{str(err)[:200]})")
+    pending = [(n, s) for s in range(args.seeds) for n in datasets
+               if not part_path(args.out, n, s).exists()]
+    print(f"{len(pending)} (dataset, seed) runs to do with {args.jobs} process(es)", flush=True)
+    if args.jobs <= 1:
+        for name, seed in pending:
+            _run_and_save(args, name, datasets[name], seed, overrides, minari_root)
+    else:
+        shares = [pending[j::args.jobs] for j in range(args.jobs)]
+        base = [sys.executable, str(Path(__file__).resolve()), *[a for a in given
+                                                                  if a != "--jobs"]]
+        if "--jobs" in given:
+            i = given.index("--jobs")
+            base = [sys.executable, str(Path(__file__).resolve()), *given[:i], *given[i + 2:]]
+        procs = [subprocess.Popen([*base, "--runs", ",".join(f"{n}:{s}" for n, s in share)])
+                 for share in shares if share]
+        codes = [p.wait() for p in procs]
+        if any(codes):
+            print(f"workers exited with {codes}", flush=True)
+    write_results(args.out)
     return 0
+
+
+def _note(out: Path, note: str) -> None:
+    notes_file = out / "notes.json"
+    notes = json.loads(notes_file.read_text()) if notes_file.exists() else []
+    if note not in notes:
+        atomic_write_text(notes_file, json.dumps([*notes, note]))
+    print(note, flush=True)
+
+
+def _run_and_save(args, name, spec, seed, overrides, minari_root) -> None:
+    source, dataset_id = spec
+    started = time.perf_counter()
+    try:  # a dataset or environment that cannot be built is a note, not the end
+        part = run_one(args, name, source, dataset_id, seed, overrides, minari_root)
+    except Exception as err:  # noqa: BLE001  (report and go on)
+        _note(args.out, f"{name} seed {seed}: failed ({type(err).__name__}: {str(err)[:200]})")
+        return
+    atomic_write_text(part_path(args.out, name, seed), json.dumps(part, default=float))
+    means = {r["method"]: float(np.mean(r["scores"])) for r in part["rows"]}
+    print(f"[{(time.perf_counter() - started) / 60:5.1f} min] {name} seed {seed}: "
+          + ", ".join(f"{m} {v:.1f}" for m, v in means.items())
+          + f" (ρ {part['chosen']['scale']:g}, clip {part['chosen']['clip']}; "
+          f"train {part['train_seconds']:.0f} s)", flush=True)
+    write_results(args.out)
 
 
 if __name__ == "__main__":

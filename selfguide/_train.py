@@ -1,7 +1,7 @@
 """Training: the ε-loss over `[x, w]`, in jitted chunks of scanned steps, with EMA."""
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import equinox as eqx
@@ -217,6 +217,7 @@ def train(
     devices: Sequence[jax.Device] | str | None = None,
     compute_dtype: str | None = None,
     weight_output: AbstractWeightOutput | str = "denoised",
+    on_chunk: Callable[[int, JointModel], None] | None = None,
 ) -> TrainResult:
     """Train a joint ε-model on augmented data; the full-control version of [`fit`][selfguide.fit].
 
@@ -260,6 +261,9 @@ def train(
         `VPSchedule(beta_max=10)`), exactly where guidance picks the mode.
         `"denoised"` avoids that amplification and makes guidance markedly more accurate
         (docs: "Denoised weights"); the data channels are unaffected.
+    - `on_chunk(step, model)`: called after every chunk (once it is checkpointed) with the
+        steps done and the EMA model so far, e.g. to evaluate it during training or keep a
+        copy of the checkpoint at chosen steps. It does not change the training.
 
     Ctrl-C raises [`TrainingInterrupted`][selfguide.TrainingInterrupted] (a
     `KeyboardInterrupt`) that says which step the checkpoint holds; the same call again
@@ -313,6 +317,21 @@ def train(
             lambda st, rows: save_training(checkpoint, st, data, meta, rows),
             checkpoint_every,
         )
+    def ema_model(st: TrainState) -> JointModel:
+        return JointModel(
+            eqx.combine(st.ema, st.network),
+            data.data_dim,
+            data.weight_dim,
+            cond_dim,
+            data.units,
+            weight_output,
+        )
+
+    def report(done: int, st: TrainState) -> None:
+        # A copy: the next chunk takes over (donates) the state's arrays.
+        on_chunk(done, jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x)
+                                    else x, ema_model(st)))
+
     state, history = run_training(
         step,
         state,
@@ -326,15 +345,9 @@ def train(
         checkpointing=checkpointing,
         progress=progress,
         show={"data": "data_loss", "weight": "weight_loss"},
+        on_chunk=None if on_chunk is None else report,
     )
-    model = JointModel(
-        eqx.combine(state.ema, state.network),
-        data.data_dim,
-        data.weight_dim,
-        cond_dim,
-        data.units,
-        weight_output,
-    )
+    model = ema_model(state)
     cols = list(zip(*history, strict=True)) if history else [[]] * 5
     hist = TrainingHistory(*(np.asarray(c) for c in cols))
     return TrainResult(model, state, hist)
@@ -360,6 +373,7 @@ def fit(
     devices: Sequence[jax.Device] | str | None = None,
     compute_dtype: str | None = None,
     weight_output: AbstractWeightOutput | str = "denoised",
+    on_chunk: Callable[[int, JointModel], None] | None = None,
 ) -> JointModel:
     """Train a joint ε-model over `[x, w]` and return its EMA, ready for sampling.
 
@@ -376,7 +390,7 @@ def fit(
         batch_size=batch_size, optimizer=optimizer, loss_weights=loss_weights,
         ema_decay=ema_decay, steps_per_chunk=steps_per_chunk, checkpoint=checkpoint,
         checkpoint_every=checkpoint_every, resume=resume, progress=progress, devices=devices,
-        compute_dtype=compute_dtype, weight_output=weight_output,
+        compute_dtype=compute_dtype, weight_output=weight_output, on_chunk=on_chunk,
     ).model
 
 

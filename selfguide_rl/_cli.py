@@ -184,6 +184,15 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from err
 
 
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from err
+
+
 def _methods(text: str) -> tuple[str, ...]:
     from ._methods import METHODS
 
@@ -218,6 +227,13 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--eval", action="store_true",
                         help="evaluate all five methods after training")
+    parser.add_argument("--eval-every", type=int, default=None, metavar="K",
+                        help="evaluate BC and SWG every K diffusion steps (a multiple of "
+                        "policy.steps_per_chunk) into eval_curve.csv and the curve plot")
+    parser.add_argument("--eval-episodes", type=int, default=5,
+                        help="episodes per evaluation during training (default 5)")
+    parser.add_argument("--keep-checkpoints", type=_ints, default=(), metavar="K1,K2,...",
+                        help="diffusion steps whose checkpoint is kept as policy-step<K>.ckpt")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -236,7 +252,8 @@ def _train(args: argparse.Namespace) -> int:
         args.source, args.run_dir, preset=args.preset, seed=args.seed,
         dataset_id=args.dataset_id, full=args.full, reference=args.reference,
         overrides=dict(args.overrides), root=args.root,
-        progress=not args.no_progress,
+        progress=not args.no_progress, eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes, keep_checkpoints=args.keep_checkpoints,
     )
     print(f"trained {agent.task.dataset_id} into {args.run_dir} (preset {agent.preset.name})")
     print("weights: " + ", ".join(f"{k} {v:.3g}" for k, v in agent.weight_stats.items()))

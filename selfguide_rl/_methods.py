@@ -48,9 +48,24 @@ def check_candidates(caller: str, num_candidates) -> int:
     return num_candidates
 
 
-def _guided(scale: Float[Array, ""]) -> sg.SelfWeightedGuidance:
-    # The reference's clip of the denoised weight: weights are rescaled to (0, 1].
-    return sg.SelfWeightedGuidance(scale, clip_min=1e-4, clip_max=1.0)
+CLIP_MAX = 1.0
+"""The default upper clip of `ŵ_0` in SWG and SWG-R (weights are rescaled to `(0, 1]`)."""
+
+
+def _clip_max(caller: str, clip_max: float | None) -> Float[Array, ""]:
+    """The upper clip as an array (`None`: no upper clip, `inf`)."""
+    value = np.inf if clip_max is None else float(clip_max)
+    if not value > 1e-4:
+        raise ValueError(
+            f"{caller}: clip_max must be > 1e-4 (the lower clip) or None for no upper clip, "
+            f"got {clip_max}."
+        )
+    return jnp.asarray(value, jnp.float32)
+
+
+def _guided(scale: Float[Array, ""], clip_max: Float[Array, ""]) -> sg.SelfWeightedGuidance:
+    # Weights are rescaled to (0, 1]; the lower clip keeps log ŵ_0 finite.
+    return sg.SelfWeightedGuidance(scale, clip_min=1e-4, clip_max=clip_max)
 
 
 def _best_by_q(policy: "Policy", num_candidates: int, guidance) -> sg.Resampling:
@@ -111,17 +126,22 @@ class SWG(AbstractMethod):
     **Arguments:**
 
     - `scale`: `ρ ≥ 0` (an array: changing it does not recompile).
+    - `clip_max`: the upper clip of the denoised weight `ŵ_0` (`None`: none); where the
+      estimate reaches it the guidance gradient is zero. An array: no recompile on change.
     """
 
     name: ClassVar[str] = "swg"
     scale: Float[Array, ""]
+    clip_max: Float[Array, ""]
 
-    def __init__(self, scale: float | Float[ArrayLike, ""] = 10.0):
+    def __init__(self, scale: float | Float[ArrayLike, ""] = 10.0,
+                 clip_max: float | None = CLIP_MAX):
         self.scale = jnp.asarray(check_scale("SWG", scale), jnp.float32)
+        self.clip_max = _clip_max("SWG", clip_max)
 
     def guidance(self, policy):
         del policy
-        return _guided(self.scale)
+        return _guided(self.scale, self.clip_max)
 
 
 class IDQL(AbstractMethod):
@@ -173,19 +193,23 @@ class SWGR(AbstractMethod):
 
     - `scale`: `ρ ≥ 0` (an array: changing it does not recompile).
     - `num_candidates`: `N ≥ 1`.
+    - `clip_max`: as in [`SWG`][selfguide_rl.SWG].
     """
 
     name: ClassVar[str] = "swg-r"
     selects_by_q: ClassVar[bool] = True
     scale: Float[Array, ""]
     num_candidates: int = eqx.field(static=True)
+    clip_max: Float[Array, ""]
 
-    def __init__(self, scale: float | Float[ArrayLike, ""] = 10.0, num_candidates: int = 16):
+    def __init__(self, scale: float | Float[ArrayLike, ""] = 10.0, num_candidates: int = 16,
+                 clip_max: float | None = CLIP_MAX):
         self.scale = jnp.asarray(check_scale("SWGR", scale), jnp.float32)
         self.num_candidates = check_candidates("SWGR", num_candidates)
+        self.clip_max = _clip_max("SWGR", clip_max)
 
     def guidance(self, policy):
-        return _best_by_q(policy, self.num_candidates, _guided(self.scale))
+        return _best_by_q(policy, self.num_candidates, _guided(self.scale, self.clip_max))
 
 
 class IQL(AbstractMethod):
@@ -223,10 +247,12 @@ class IQL(AbstractMethod):
 def method_from_name(
     caller: str, name: str, *, scale: float = 10.0, num_candidates: int = 16,
     temperature: float | None = 1.0, actor: "GaussianActor | None" = None,
+    clip_max: float | None = CLIP_MAX,
 ) -> AbstractMethod:
     """The method called `name` (`"bc"`, `"iql"`, `"idql"`, `"swg"`, `"swg-r"`) with the
-    settings it takes from `scale`, `num_candidates`, `temperature` (IDQL's candidates) and
-    `actor` (IQL's); the others are ignored, as a name cannot tell."""
+    settings it takes from `scale`, `num_candidates`, `temperature` (IDQL's candidates),
+    `actor` (IQL's) and `clip_max` (SWG's and SWG-R's); the others are ignored, as a name
+    cannot tell."""
     if name not in METHODS:
         raise ValueError(f"{caller}: unknown method {name!r}; expected one of {METHODS}.")
     check_scale(caller, scale)
@@ -242,7 +268,7 @@ def method_from_name(
             )
         return IQL(actor)
     if name == "swg":
-        return SWG(scale)
+        return SWG(scale, clip_max)
     if name == "idql":
         return IDQL(num_candidates, temperature)
-    return SWGR(scale, num_candidates)
+    return SWGR(scale, num_candidates, clip_max)

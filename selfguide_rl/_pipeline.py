@@ -6,8 +6,10 @@ RUN_DIR/
   values.ckpt          stage 1: Q, target Q, V and optimiser state (resumable)
   actor.ckpt           stage 2: IQL's Gaussian actor, extracted from the values (resumable)
   policy.ckpt          stage 3: the diffusion model's training state and EMA (resumable)
-  metrics.csv          per-chunk losses of both stages
-  learning_curve.png   the same, plotted
+  metrics.csv          per-chunk losses of every stage
+  eval_curve.csv       with `eval_every`: scores of BC and SWG during the diffusion stage
+  learning_curve.png   the losses (and the scores during training), plotted
+  policy-step<K>.ckpt  with `keep_checkpoints`: the diffusion stage at step K
   eval.csv             one row per evaluation episode (`eval` and `sweep` append)
 ```
 
@@ -22,6 +24,7 @@ import importlib.metadata
 import io
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,9 @@ from .data import TaskInfo, load_dataset, process_rewards
 
 CONFIG, VALUES, ACTOR, POLICY = "config.json", "values.ckpt", "actor.ckpt", "policy.ckpt"
 METRICS, CURVE, EVAL = "metrics.csv", "learning_curve.png", "eval.csv"
+EVAL_CURVE = "eval_curve.csv"
+_CURVE_COLUMNS = ("step", "method", "scale", "mean", "se", "episodes")
+CURVE_SEED_OFFSET = 2000  # run seed s -> environment seeds from (2000 + s) * 10^4
 _METRIC_COLUMNS = (
     "stage",
     "step",
@@ -145,8 +151,12 @@ def train_run(
     overrides: dict[str, Any] | None = None,
     root: str | Path | None = None,
     progress: bool = True,
+    eval_every: int | None = None,
+    eval_episodes: int = 5,
+    keep_checkpoints: tuple[int, ...] = (),
 ) -> Agent:
-    """Train values and the diffusion policy on a dataset, with a resumable run directory.
+    """Train values, IQL's actor and the diffusion policy on a dataset, with a resumable run
+    directory.
 
     **Arguments:**
 
@@ -163,6 +173,12 @@ def train_run(
     - `overrides`: preset fields to change, e.g. `{"values.steps": 2000, "guidance_scale": 5}`.
     - `root`: the Minari root a Minari id is read from (default `$MINARI_DATASETS_PATH`,
       else `~/.minari/datasets`); recorded in `config.json` for `load_run`.
+    - `eval_every`: evaluate BC and SWG (the preset's scale and clip) every `eval_every`
+      diffusion steps on `eval_episodes` episodes (environment seeds apart from those of
+      `evaluate_agent`), into `eval_curve.csv` and the learning-curve plot; a multiple of
+      `policy.steps_per_chunk`. It does not change the training.
+    - `keep_checkpoints`: diffusion steps (multiples of `policy.steps_per_chunk`) whose
+      checkpoint is kept as `policy-step<K>.ckpt`; `policy.ckpt` is the final one.
 
     **Returns:** an [`Agent`][selfguide_rl.Agent].
     """
@@ -179,6 +195,7 @@ def train_run(
     chosen = resolve_preset(preset, task, full, reference)
     if overrides:
         chosen = chosen.replace(**overrides)
+    during = _check_during_training(chosen, eval_every, eval_episodes, keep_checkpoints)
     low, high, bounds_note = _action_bounds(task, data.act_dim)
     config = {
         "source": str(source),
@@ -197,7 +214,8 @@ def train_run(
     if config_path.exists():
         saved = json.loads(config_path.read_text())
         names = ("source", "task", "seed", "preset")
-        changed = differences({n: saved.get(n) for n in names}, {n: config[n] for n in names})
+        changed = differences({n: _training_part(n, saved.get(n)) for n in names},
+                              {n: _training_part(n, config[n]) for n in names})
         if changed:
             raise ValueError(
                 f"train: the run directory {run_dir} holds a different run; these settings "
@@ -206,10 +224,85 @@ def train_run(
             )
     else:
         atomic_write_text(config_path, json.dumps({**config, "versions": _versions()}, indent=2))
-    return _train_stages(data, task, chosen, config, run_dir, progress)
+    return _train_stages(data, task, chosen, config, run_dir, progress, during)
 
 
-def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: bool) -> Agent:
+# Preset fields that only decide how a trained run acts: a run directory may be reused
+# (resumed, evaluated) with other values of them.
+ACTING_FIELDS = ("guidance_scale", "clip_max", "num_candidates", "idql_candidates",
+                 "idql_temperature", "eval_episodes", "eval_envs")
+
+
+def _training_part(name: str, value: Any) -> Any:
+    if name != "preset" or not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in ACTING_FIELDS}
+
+
+def _check_during_training(preset: Preset, eval_every, eval_episodes, keep) -> tuple:
+    chunk, steps = preset.policy.steps_per_chunk, preset.policy.steps
+    if eval_every is not None:
+        if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1 \
+                or eval_every % chunk:
+            raise ValueError(
+                f"train_run: eval_every={eval_every!r}; expected a positive multiple of "
+                f"policy.steps_per_chunk ({chunk}), the steps between evaluations."
+            )
+        if isinstance(eval_episodes, bool) or not isinstance(eval_episodes, int) \
+                or eval_episodes < 1:
+            raise ValueError(f"train_run: eval_episodes={eval_episodes!r}; expected an int >= 1.")
+    keep = tuple(keep)
+    bad = [k for k in keep if isinstance(k, bool) or not isinstance(k, int) or k < 1
+           or k % chunk or k > steps]
+    if bad:
+        raise ValueError(
+            f"train_run: keep_checkpoints {bad} cannot be kept; expected diffusion steps that "
+            f"are multiples of policy.steps_per_chunk ({chunk}) up to policy.steps ({steps})."
+        )
+    return eval_every, eval_episodes, frozenset(keep)
+
+
+def _during_training(task, preset: Preset, run_dir: Path, seed: int, during: tuple):
+    """The diffusion stage's `on_chunk`: keep checkpoints, evaluate every `eval_every` steps."""
+    from ._methods import BC, SWG
+
+    eval_every, episodes, keep = during
+    if eval_every is None and not keep:
+        return None, lambda: None
+    curve = run_dir / EVAL_CURVE
+    rows = read_csv(curve)
+    done = {int(r["step"]) for r in rows}
+    envs: dict[str, Any] = {}
+    num_envs = min(episodes, preset.eval_envs)
+
+    def on_chunk(step: int, policy: Policy) -> None:
+        if step in keep:
+            kept = run_dir / f"policy-step{step}.ckpt"
+            tmp = kept.with_suffix(".tmp")
+            shutil.copyfile(run_dir / POLICY, tmp)
+            os.replace(tmp, kept)
+        if eval_every is None or step % eval_every or step in done:
+            return
+        if "env" not in envs:
+            envs["env"] = make_vector_env(task, num_envs)
+        for method in (BC(), SWG(preset.guidance_scale, preset.clip_max)):
+            r = evaluate(policy, task, method=method, episodes=episodes, num_envs=num_envs,
+                         seed=(CURVE_SEED_OFFSET + seed) * 10_000, env=envs["env"])
+            rows.append({"step": step, "method": method.name, "scale": r.scale,
+                         "mean": r.mean, "se": r.stderr, "episodes": episodes})
+        done.add(step)
+        write_csv(curve, _CURVE_COLUMNS, rows)
+        plot_learning_curve(run_dir / METRICS, run_dir / CURVE)
+
+    def close() -> None:
+        if "env" in envs:
+            envs.pop("env").close()
+
+    return on_chunk, close
+
+
+def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: bool,
+                  during: tuple = (None, 5, frozenset())) -> Agent:
     value_key, policy_key = jr.split(jr.key(config["seed"]))
     actor_key = jr.fold_in(value_key, 1)
     processed = process_rewards(data, task)
@@ -245,17 +338,22 @@ def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: b
         "w_max": float(w.max()),
         "w_mean": float(w.mean()),
     }
-    pres = train_policy(
-        data,
-        w,
-        preset.policy,
-        key=policy_key,
-        values=vres.values,
-        action_low=config["action_low"],
-        action_high=config["action_high"],
-        checkpoint=run_dir / POLICY,
-        progress=progress,
-    )
+    on_chunk, close = _during_training(task, preset, run_dir, config["seed"], during)
+    try:
+        pres = train_policy(
+            data,
+            w,
+            preset.policy,
+            key=policy_key,
+            values=vres.values,
+            action_low=config["action_low"],
+            action_high=config["action_high"],
+            checkpoint=run_dir / POLICY,
+            progress=progress,
+            on_chunk=on_chunk,
+        )
+    finally:
+        close()
     h = pres.history
     policy_rows = [
         {
@@ -292,7 +390,8 @@ def plot_learning_curve(metrics_csv: str | Path, out_png: str | Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = read_csv(metrics_csv)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.5))
+    curve = read_csv(Path(metrics_csv).with_name(EVAL_CURVE))
+    fig, axes = plt.subplots(1, 4 if curve else 3, figsize=(18 if curve else 14, 3.5))
     for ax, stage, keys in (
         (axes[0], "values", ("q_loss", "v_loss")),
         (axes[1], "actor", ("mean_weight",)),
@@ -307,6 +406,18 @@ def plot_learning_curve(metrics_csv: str | Path, out_png: str | Path) -> None:
         ax.set_yscale("log")
         if sel:
             ax.legend()
+    if curve:
+        ax = axes[3]
+        for method in dict.fromkeys(r["method"] for r in curve):
+            sel = [r for r in curve if r["method"] == method]
+            steps = np.array([int(r["step"]) for r in sel])
+            mean = np.array([float(r["mean"]) for r in sel])
+            se = np.nan_to_num(np.array([float(r["se"]) for r in sel]))
+            ax.plot(steps, mean, marker="o", label=method)
+            ax.fill_between(steps, mean - se, mean + se, alpha=0.2)
+        ax.set_title("score during the diffusion stage")
+        ax.set_xlabel("step")
+        ax.legend()
     fig.tight_layout()
     tmp = Path(out_png).with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=90)
@@ -395,7 +506,7 @@ def evaluate_agent(
                 acting = method_from_name(
                     "evaluate_agent", method, scale=scale,
                     num_candidates=n_idql if method == "idql" else n_cand,
-                    temperature=t_idql, actor=agent.actor,
+                    temperature=t_idql, actor=agent.actor, clip_max=preset.clip_max,
                 )
                 per_seed = [
                     evaluate(

@@ -15,6 +15,7 @@ sweep over them does not recompile.
 """
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -187,6 +188,7 @@ def train_policy(
     checkpoint: str | Path | None = None,
     resume: bool = True,
     progress: bool = True,
+    on_chunk: "Callable[[int, Policy], None] | None" = None,
 ) -> PolicyResult:
     """Train the state-conditioned joint model over `[a, w]` with the core's `train`.
 
@@ -201,6 +203,8 @@ def train_policy(
     - `action_low`, `action_high`: the action space's bounds (default `[-1, 1]`); actions are
       scaled into `[-1, 1]` for the model.
     - `checkpoint`, `resume`, `progress`: as in `selfguide.train` (exact resume).
+    - `on_chunk(step, policy)`: called after every chunk with the policy so far (its EMA
+      model), e.g. to evaluate it during training; it does not change the training.
 
     **Returns:** a [`PolicyResult`][selfguide_rl.PolicyResult].
     """
@@ -219,14 +223,19 @@ def train_policy(
     net_key, train_key = jr.split(key)
     network = config.network(data.act_dim, data.obs_dim, key=net_key)
     schedule = config.schedule()
+    bounds = jnp.asarray(low), jnp.asarray(high)
+    report = None
+    if on_chunk is not None:
+        def report(step: int, model: sg.JointModel) -> None:
+            on_chunk(step, Policy(model, schedule, values, *bounds))
     result = sg.train(
         network, data_z, cond=data.observations, schedule=schedule, steps=config.steps,
         batch_size=config.batch_size, key=train_key,
         optimizer=_adamw(config.steps, config.learning_rate), ema_decay=config.ema_decay,
         steps_per_chunk=config.steps_per_chunk, checkpoint=checkpoint, resume=resume,
-        progress=progress, weight_output=config.weight_output,
+        progress=progress, weight_output=config.weight_output, on_chunk=report,
     )
-    policy = Policy(result.model, schedule, values, jnp.asarray(low), jnp.asarray(high))
+    policy = Policy(result.model, schedule, values, *bounds)
     return PolicyResult(policy, result.history)
 
 

@@ -60,6 +60,7 @@ def run_training(
     progress: bool = True,
     show: Mapping[str, str] | None = None,
     after_chunk: Callable[[int, np.ndarray], None] | None = None,
+    on_chunk: Callable[[int, State], None] | None = None,
 ) -> tuple[State, list[tuple[float | int, ...]]]:
     """Run `step` until `state.step == steps`.
 
@@ -82,6 +83,9 @@ def run_training(
     - `checkpointing`: a [`Checkpointing`][selfguide.training.Checkpointing], or `None`.
     - `progress`, `show`: draw a bar; `show` maps labels to metric names for its postfix.
     - `after_chunk(done, means)`: called after each chunk (e.g. to stop on a non-finite loss).
+    - `on_chunk(done, state)`: called after each chunk once it is checkpointed (e.g. to
+        evaluate the state so far, or keep a copy of the checkpoint); it must not keep
+        references to `state`'s arrays, which the next chunk takes over.
 
     **Returns:** `(state, history)`, one history row per chunk:
     `(steps done, *metric means, seconds)`.
@@ -123,6 +127,8 @@ def run_training(
                 if checkpointing is not None and (chunks >= checkpointing.every or last):
                     checkpointing.save(state, rows)
                     saved, chunks = done, 0
+                if on_chunk is not None:
+                    on_chunk(done, state)
                 if stop.requested and done < steps:
                     raise TrainingInterrupted(name, done, steps, path, saved)
     except TrainingInterrupted:

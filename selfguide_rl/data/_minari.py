@@ -21,7 +21,7 @@ _MINARI_ID_RE = re.compile(r"(?:[-_\w][-_\w/]*[-_\w]+/)?[-_\w]+?-v\d+")
 _COLLECT_HINT = (
     "To build a local dataset by the D4RL recipe instead, run e.g. "
     "`selfguide-rl collect pointmaze-umaze-dense --steps 1000000 --seed 0`, which writes "
-    "'selfguide/pointmaze-umaze-dense-v0' (see `selfguide-rl collect --help` for the tasks)."
+    "'selfguide/pointmaze-umaze-dense-v1' (see `selfguide-rl collect --help` for the tasks)."
 )
 
 
@@ -68,7 +68,7 @@ def check_dataset_id(caller: str, dataset_id: str) -> str:
         raise ValueError(
             f"{caller}: malformed dataset id {dataset_id!r}. Minari ids look like "
             "'namespace/name-vN' (letters, digits, '-', '_', '/' and a version suffix), e.g. "
-            f"'D4RL/door/human-v2' or 'selfguide/pointmaze-umaze-dense-v0'.{hint}"
+            f"'D4RL/door/human-v2' or 'selfguide/pointmaze-umaze-dense-v1'.{hint}"
         )
     return dataset_id
 
@@ -141,7 +141,7 @@ def load_minari(
     **Arguments:**
 
     - `dataset_id`: a Minari id, e.g. `"D4RL/door/human-v2"`, `"mujoco/hopper/medium-v0"`,
-      `"selfguide/pointmaze-umaze-dense-v0"`.
+      `"selfguide/pointmaze-umaze-dense-v1"`.
     - `download`: fetch the dataset from Minari's remote if it is not stored locally.
     - `root`: the Minari root to read (and download) from.
 

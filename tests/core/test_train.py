@@ -127,6 +127,32 @@ def test_callers_network_survives_training():
     np.testing.assert_array_equal(net(jnp.ones(2), jnp.asarray(0.5)), before)
 
 
+def test_on_chunk_sees_the_ema_model_so_far_and_changes_nothing(tmp_path):
+    seen = []
+
+    def on_chunk(step, model):
+        # The checkpoint of this chunk is already written when the callback runs.
+        assert sg.load_model(tmp_path / "ckpt").data_dim == model.data_dim
+        seen.append((step, model))
+
+    plain = _tiny_run()
+    watched = _tiny_run(on_chunk=on_chunk, checkpoint=tmp_path / "ckpt")
+    assert [s for s, _ in seen] == [5, 10, 15, 20]
+    for a, b in zip(_params(plain), _params(watched), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The last model seen is the returned EMA; earlier ones differ from it (and still hold
+    # their own arrays: the next chunk did not take them over).
+    final = eqx.filter(watched.model, eqx.is_inexact_array)
+    for a, b in zip(jax.tree.leaves(eqx.filter(seen[-1][1], eqx.is_inexact_array)),
+                    jax.tree.leaves(final), strict=True):
+        np.testing.assert_array_equal(a, b)
+    first = jax.tree.leaves(eqx.filter(seen[0][1], eqx.is_inexact_array))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, jax.tree.leaves(final),
+                                                         strict=True))
+    with pytest.raises(TypeError, match="parameter 'on_chunk'"):
+        _tiny_run(on_chunk=3)
+
+
 def test_scan_chunks_equal_step_by_step():
     """One scanned chunk of 20 steps equals 20 separate one-step calls."""
     scanned, stepped = _tiny_run(steps_per_chunk=20), _tiny_run(steps_per_chunk=1)

@@ -1,6 +1,8 @@
-"""The RL benchmark's tables report seed-level statistics (hand-computed numbers)."""
+"""The RL benchmark: seed-level tables on hand-computed numbers, and a suite that goes on
+past a dataset that fails."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,8 @@ def bench():
     return module
 
 
-def _row(method, seed, scores):
-    return {"dataset": "maze", "method": method, "seed": seed, "scores": scores,
+def _row(method, seed, scores, dataset="maze"):
+    return {"dataset": dataset, "method": method, "seed": seed, "scores": scores,
             "eval_seconds": 1.0}
 
 
@@ -33,4 +35,62 @@ def test_summary_is_over_seed_means_with_paired_differences(bench):
     # SWG − BC per seed: 4, 6, 1 → mean 3.67, SE std([4, 6, 1], ddof=1) / √3.
     assert table["swg"]["minus_bc"] == pytest.approx(11 / 3)
     assert table["swg"]["minus_bc_se"] == pytest.approx(np.std([4, 6, 1], ddof=1) / np.sqrt(3))
+    assert table["swg"]["minus_bc_n"] == 3
     assert bench.mean_se(1.0, float("nan")) == "1.0"  # one seed: no ±
+    # 95% interval of the paired difference: mean ± t(0.975, 2) · SE = 3.67 ± 4.303 · 1.453.
+    se = np.std([4, 6, 1], ddof=1) / np.sqrt(3)
+    lo, hi = 11 / 3 - 4.302653 * se, 11 / 3 + 4.302653 * se
+    assert bench.interval95(11 / 3, se, 3) == f"[{lo:.1f}, {hi:.1f}]"
+
+
+def _part(dataset, seed, bc, swg):
+    return {
+        "dataset": dataset, "seed": seed,
+        "rows": [_row("bc", seed, bc, dataset), _row("swg", seed, swg, dataset)],
+        "budget": {"preset": "maze2d"}, "chosen": {"scale": 3.0, "clip": "none"},
+        "validation": {"3|none": 50.0}, "clip_shares": {"10|1": {"below": 0.01, "above": 0.2}},
+        "train_seconds": 60.0, "validation_seconds": 5.0, "test_seconds": 5.0,
+        "weights": {"frac_adv_pos": 0.5, "adv_std": 1.0},
+    }
+
+
+def test_tables_from_parts(bench, tmp_path):
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    bc, swg = [10.0, 20.0, 30.0, 40.0], [20.0, 26.0, 32.0, 102.0]
+    for seed in range(4):
+        part = _part("maze", seed, [bc[seed]], [swg[seed]])
+        (parts / f"maze__seed{seed}.json").write_text(json.dumps(part))
+    bench.write_results(tmp_path)
+    text = (tmp_path / "results.md").read_text()
+    # BC: mean 25, SE std(ddof=1)/2 = 6.45; SWG: mean 45, SE 19.0 (by hand: deviations
+    # -25, -19, -13, 57; sum of squares 4404; / 3 = 1468; sqrt / 2 = 19.16).
+    assert "| maze | 25.0 ± 6.5 | 45.0 ± 19.2 | 4 × 1 |" in text
+    # Paired: 10, 6, 2, 62 → mean 20, SE: deviations -10, -14, -18, 42; 2384 / 3; sqrt / 2.
+    assert f"| maze | 20.0 ± {np.sqrt(2384 / 3) / 2:.1f}" in text
+    # IQM of 20, 26, 32, 102: one trimmed from each end, mean of 26 and 32.
+    assert "| SWG | 29.0 |" in text
+    assert "| maze | 0 | 3, none | 50.0 | 0.200 | 0.010 |" in text
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["table"]["maze"]["swg"]["per_seed"] == swg
+
+
+def test_suite_goes_on_past_a_failing_dataset(bench, tmp_path, monkeypatch):
+    def run_one(args, name, source, dataset_id, seed, overrides, minari_root):
+        if name == "broken":
+            raise RuntimeError("FrankaKitchen-v1 cannot be constructed")
+        return _part(name, seed, [1.0], [2.0])
+
+    monkeypatch.setattr(bench, "run_one", run_one)
+
+    class Args:
+        out = tmp_path
+
+    for name in ("broken", "maze"):
+        bench._run_and_save(Args, name, ("src", None), 0, {}, tmp_path)
+    notes = json.loads((tmp_path / "notes.json").read_text())
+    assert notes == ["broken seed 0: failed (RuntimeError: FrankaKitchen-v1 cannot be "
+                     "constructed)"]
+    assert bench.part_path(tmp_path, "maze", 0).exists()
+    assert not bench.part_path(tmp_path, "broken", 0).exists()
+    assert "FrankaKitchen-v1 cannot be constructed" in (tmp_path / "results.md").read_text()

@@ -211,3 +211,31 @@ def test_kitchen_error_names_the_workaround(monkeypatch):
     monkeypatch.setattr(sgrl.TaskInfo, "make_env", broken)
     with pytest.raises(RuntimeError, match=r'FrankaKitchen-v1 cannot be constructed.*mujoco<3\.12'):
         _evaluate.make_env(task)
+
+
+@pytest.mark.slow  # MuJoCo rollouts during training
+def test_evaluation_during_training_and_kept_checkpoints(reference_run, tiny_maze, tmp_path):
+    run_dir = tmp_path / "curve"
+    agent = sgrl.train_run(tiny_maze, run_dir, overrides={**TINY, "eval_envs": 2},
+                           progress=False, eval_every=100, eval_episodes=2,
+                           keep_checkpoints=(100,))
+    rows = sgrl._pipeline.read_csv(run_dir / "eval_curve.csv")
+    assert [(int(r["step"]), r["method"]) for r in rows] == [
+        (100, "bc"), (100, "swg"), (200, "bc"), (200, "swg")]
+    assert all(np.isfinite(float(r["mean"])) and int(r["episodes"]) == 2 for r in rows)
+    # The kept checkpoint holds step 100; the final one is the uninterrupted run's.
+    kept = selfguide.checkpoint.read_checkpoint(run_dir / "policy-step100.ckpt")[0]
+    assert kept["step"] == 100
+    for a, b in zip(_leaves(reference_run.policy.model), _leaves(agent.policy.model),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (run_dir / "learning_curve.png").stat().st_size > 0
+
+
+def test_during_training_settings_are_checked_first(tiny_maze, tmp_path):
+    with pytest.raises(ValueError, match=r"eval_every=150; expected a positive multiple of "
+                                         r"policy.steps_per_chunk \(100\)"):
+        sgrl.train_run(tiny_maze, tmp_path / "x", overrides=TINY, eval_every=150)
+    with pytest.raises(ValueError, match=r"keep_checkpoints \[300\] cannot be kept"):
+        sgrl.train_run(tiny_maze, tmp_path / "x", overrides=TINY, keep_checkpoints=(100, 300))
+    assert not (tmp_path / "x").exists()

@@ -64,14 +64,20 @@ def test_reference_preset_is_one_flag_away():
 def test_reused_run_dir_names_only_the_differing_settings(umaze_dense, tmp_path, monkeypatch):
     root, dataset_id = umaze_dense
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
-    tiny = {"values.steps": 0, "policy.steps": 0, "policy.width": 8, "values.hidden": (8,)}
+    tiny = {"values.steps": 0, "policy.steps": 0, "policy.width": 8, "values.hidden": (8,),
+            "actor.steps": 0}
     sgrl.train_run(dataset_id, tmp_path / "run", overrides=tiny, progress=False)
     with pytest.raises(ValueError) as info:
         sgrl.train_run(dataset_id, tmp_path / "run", progress=False,
-                       overrides={**tiny, "values.steps": 5, "guidance_scale": 2.0})
+                       overrides={**tiny, "values.steps": 5, "actor.beta": 1.0})
     message = str(info.value)
     listed = message.split("(saved → now): ")[1].split(". Use")[0].split("; ")
-    assert sorted(listed) == ["preset.guidance_scale: 10.0 → 2.0", "preset.values.steps: 0 → 5"]
+    assert sorted(listed) == ["preset.actor.beta: 3.0 → 1.0", "preset.values.steps: 0 → 5"]
+    # Settings that only decide how the run acts may change: the run is reused as it is.
+    agent = sgrl.train_run(dataset_id, tmp_path / "run", progress=False,
+                           overrides={**tiny, "guidance_scale": 2.0, "clip_max": None,
+                                      "idql_candidates": 8})
+    assert agent.preset.guidance_scale == 2.0 and agent.preset.clip_max is None
 
 
 def _interrupt_when(cmd, env, log: Path, ready, timeout: float = 240.0) -> tuple[int, str]:
