@@ -84,3 +84,9 @@ from .data import minari_task_info as minari_task_info
 from .data import normalized_score as normalized_score
 from .data import observation_keys as observation_keys
 from .data import process_rewards as process_rewards
+from .data.sac import SACConfig as SACConfig
+from .data.sac import SACResult as SACResult
+from .data.sac import TanhGaussianActor as TanhGaussianActor
+from .data.sac import evaluate_actor as evaluate_actor
+from .data.sac import load_actor_snapshot as load_actor_snapshot
+from .data.sac import train_sac as train_sac

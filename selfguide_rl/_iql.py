@@ -43,7 +43,7 @@ class ActorConfig:
     - `max_weight`: the clip of `exp(β A)` (IQL: 100).
     - `hidden`: hidden widths of the actor MLP (ReLU).
     - `learning_rate`: Adam's, decayed to 0 over `steps` by a cosine (IQL's schedule).
-    - `batch_size`, `steps`, `steps_per_chunk`: as in [`ValueConfig`][selfguide_rl.ValueConfig].
+    - `batch_size`, `steps`, `steps_per_chunk`: as in `ValueConfig`.
     """
 
     beta: float = 3.0
@@ -165,12 +165,12 @@ def train_actor(
     **Arguments:**
 
     - `data`: the transitions (observations and actions).
-    - `advantages`: `A(s, a)` for every row (e.g. [`advantages`][selfguide_rl.advantages]).
+    - `advantages`: `A(s, a)` for every row (e.g. `advantages(values, s, a)`).
     - `config`: an [`ActorConfig`][selfguide_rl.ActorConfig].
     - `key`: PRNG key (initialisation and batches); the same key gives the same actor.
     - `to_model`: maps environment actions into `[−1, 1]` (a policy's `to_model`); default
       the identity, for actions already there.
-    - `checkpoint`, `resume`, `progress`: as in [`learn_values`][selfguide_rl.learn_values].
+    - `checkpoint`, `resume`, `progress`: as in `learn_values`.
 
     **Returns:** `(actor, history)`, one history row per chunk: `(step, loss, mean weight,
     seconds)`.

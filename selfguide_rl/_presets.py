@@ -157,6 +157,12 @@ _FAMILY = {
     "other": (0.7, 10.0, 10, 3.0),
 }
 
+# Value steps of the CPU budget where 10k are too few. maze2d: with sparse rewards the value
+# of a state must travel back from the goal over hundreds of steps; at 10k steps the mean Q
+# of UMaze was 11 and still rising by ~1 per 1k steps (a state at the goal is worth
+# 1 / (1 − γ) = 100), so IQL's actor barely moved from BC. 50k steps cost ~4 min on 2 cores.
+_CPU_VALUE_STEPS = {"maze2d": 50_000}
+
 PRESETS: tuple[str, ...] = TASK_FAMILIES
 
 
@@ -173,6 +179,8 @@ def get_preset(name: str, *, full: bool = False, reference: bool = False) -> Pre
         )
     tau, scale, episodes, beta = _FAMILY[name]
     values = dict(_FULL_VALUES if full else _CPU_VALUES)
+    if not full and name in _CPU_VALUE_STEPS:
+        values["steps"] = _CPU_VALUE_STEPS[name]
     policy = dict(_FULL_POLICY if full else _CPU_POLICY)
     if full and name == "antmaze":
         policy["steps"] = 3_000_000

@@ -135,6 +135,15 @@ def test_presets():
     assert (full.values.steps, full.policy.steps, full.policy.batch_size) == (
         500_000, 1_000_000, 1024)
     assert sgrl.get_preset("antmaze", full=True).policy.steps == 3_000_000
+    # IQL's beta per family (IQL paper); its actor trains as long as the values.
+    betas = {f: sgrl.get_preset(f).actor.beta for f in ("locomotion", "antmaze", "kitchen",
+                                                          "adroit", "maze2d")}
+    assert betas == {"locomotion": 3.0, "antmaze": 10.0, "kitchen": 0.5, "adroit": 0.5,
+                     "maze2d": 3.0}
+    maze = sgrl.get_preset("maze2d")
+    assert maze.values.steps == maze.actor.steps == 50_000  # sparse values travel far
+    assert sgrl.get_preset("adroit").values.steps == 10_000
+    assert (maze.idql_candidates, maze.idql_temperature, maze.num_candidates) == (64, 1.0, 16)
     assert sgrl.Preset.from_json(full.to_json()) == full
     changed = p.replace(**{"values.steps": 5, "guidance_scale": 2.0})
     assert changed.values.steps == 5 and changed.guidance_scale == 2.0
