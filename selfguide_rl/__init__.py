@@ -63,9 +63,13 @@ from ._weights import expectile_weight as expectile_weight
 from ._weights import exponential_weight as exponential_weight
 from ._weights import linex_weight as linex_weight
 from ._weights import smooth_expectile_weight as smooth_expectile_weight
+from .data import LOCOMOTION_ENVS as LOCOMOTION_ENVS
+from .data import LOCOMOTION_KINDS as LOCOMOTION_KINDS
 from .data import POINTMAZE_TASKS as POINTMAZE_TASKS
+from .data import BehaviourPolicy as BehaviourPolicy
 from .data import CollectionReport as CollectionReport
 from .data import DatasetNotFoundError as DatasetNotFoundError
+from .data import LocomotionReport as LocomotionReport
 from .data import MazePlanner as MazePlanner
 from .data import PointMazeTask as PointMazeTask
 from .data import TaskFamily as TaskFamily
@@ -73,9 +77,11 @@ from .data import TaskInfo as TaskInfo
 from .data import Transitions as Transitions
 from .data import WaypointController as WaypointController
 from .data import check_env_spaces as check_env_spaces
+from .data import collect_locomotion as collect_locomotion
 from .data import collect_pointmaze as collect_pointmaze
 from .data import d4rl_task_info as d4rl_task_info
 from .data import flatten_observation as flatten_observation
+from .data import load_behaviour_policy as load_behaviour_policy
 from .data import load_d4rl_hdf5 as load_d4rl_hdf5
 from .data import load_dataset as load_dataset
 from .data import load_minari as load_minari
@@ -84,6 +90,7 @@ from .data import minari_task_info as minari_task_info
 from .data import normalized_score as normalized_score
 from .data import observation_keys as observation_keys
 from .data import process_rewards as process_rewards
+from .data import train_behaviour_policies as train_behaviour_policies
 from .data.sac import SACConfig as SACConfig
 from .data.sac import SACResult as SACResult
 from .data.sac import TanhGaussianActor as TanhGaussianActor

@@ -43,15 +43,28 @@ def command(
 _D4RL_STEPS = {"umaze": 1_000_000, "medium": 2_000_000, "large": 4_000_000}
 
 
+def _locomotion_names() -> list[str]:
+    from .data import LOCOMOTION_ENVS, LOCOMOTION_KINDS
+
+    return [f"{e}-{k}" for e in LOCOMOTION_ENVS for k in LOCOMOTION_KINDS]
+
+
 def _collect_arguments(parser: argparse.ArgumentParser) -> None:
     from .data import POINTMAZE_TASKS
 
-    parser.add_argument("task", choices=sorted(POINTMAZE_TASKS), help="what to collect")
+    parser.add_argument("task", choices=sorted(POINTMAZE_TASKS) + _locomotion_names(),
+                        help="what to collect", metavar="TASK")
     parser.add_argument(
         "--steps",
         type=int,
         default=None,
-        help="environment steps to record (default: D4RL's size, 1M umaze, 2M medium, 4M large)",
+        help="environment steps to record (default: D4RL's size; PointMaze 1M umaze, 2M "
+        "medium, 4M large; locomotion 1M, medium-replay the SAC run to the medium policy)",
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path("runs/locomotion"),
+        help="locomotion: where `selfguide-rl behaviour` put <env>/sac and <env>/policies "
+        "(default runs/locomotion)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument(
@@ -80,11 +93,15 @@ def _collect_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "collect",
-    "build a local Minari dataset by the D4RL recipe (PointMaze: waypoints + PD + noise)",
+    "build a local Minari dataset by the D4RL recipe (PointMaze: waypoints + PD + noise; "
+    "locomotion: SAC behaviour policies)",
     _collect_arguments,
 )
 def _collect(args: argparse.Namespace) -> int:
-    from .data import collect_pointmaze
+    from .data import POINTMAZE_TASKS, collect_pointmaze
+
+    if args.task not in POINTMAZE_TASKS:
+        return _collect_locomotion(args)
 
     size = args.task.split("-")[1]
     steps = args.steps if args.steps is not None else _D4RL_STEPS[size]
@@ -113,6 +130,47 @@ def _collect(args: argparse.Namespace) -> int:
         f"load it with: MINARI_DATASETS_PATH={root} and "
         f"selfguide_rl.load_minari('{report.dataset_id}')"
     )
+    return 0
+
+
+def _collect_locomotion(args: argparse.Namespace) -> int:
+    from .data import collect_locomotion
+
+    env = args.task.split("-")[0]
+    print(f"collecting {args.task} (seed {args.seed}) from the policies in "
+          f"{args.work_dir / env / 'policies'} ...", flush=True)
+    report = collect_locomotion(args.task, work_dir=args.work_dir / env, steps=args.steps,
+                                seed=args.seed, dataset_id=args.dataset_id,
+                                ref_episodes=args.ref_episodes, root=args.root,
+                                overwrite=args.force)
+    print(f"wrote '{report.dataset_id}' to {report.path}: {report.steps:,} steps, "
+          f"{report.episodes:,} episodes, reference scores {report.ref_min_score:.1f} (random) / "
+          f"{report.ref_max_score:.1f} (expert), {report.seconds:.0f} s")
+    return 0
+
+
+def _behaviour_arguments(parser: argparse.ArgumentParser) -> None:
+    from .data import LOCOMOTION_ENVS
+
+    parser.add_argument("env", choices=sorted(LOCOMOTION_ENVS), help="the environment")
+    parser.add_argument("--steps", type=int, default=1_000_000,
+                        help="SAC environment steps (default 1M, the expert's run)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--work-dir", type=Path, default=Path("runs/locomotion"),
+                        help="writes <work-dir>/<env>/sac and <env>/policies")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+@command("behaviour", "train the SAC behaviour policies (medium, expert) of a locomotion "
+         "environment; resumable", _behaviour_arguments)
+def _behaviour(args: argparse.Namespace) -> int:
+    from .data import train_behaviour_policies
+
+    kept = train_behaviour_policies(args.env, args.work_dir / args.env, steps=args.steps,
+                                    seed=args.seed, progress=not args.no_progress)
+    for kind, p in kept.items():
+        print(f"{kind}: step {p.step:,}, return {p.mean_return:.1f} ± {p.stderr:.1f} over "
+              f"{p.episodes} episodes, {p.path} (sha256 {p.sha256[:12]}...)")
     return 0
 
 

@@ -3,6 +3,13 @@
 from ._d4rl_hdf5 import load_d4rl_hdf5 as load_d4rl_hdf5
 from ._errors import DatasetNotFoundError as DatasetNotFoundError
 from ._load import load_dataset as load_dataset
+from ._locomotion import LOCOMOTION_ENVS as LOCOMOTION_ENVS
+from ._locomotion import LOCOMOTION_KINDS as LOCOMOTION_KINDS
+from ._locomotion import BehaviourPolicy as BehaviourPolicy
+from ._locomotion import LocomotionReport as LocomotionReport
+from ._locomotion import collect_locomotion as collect_locomotion
+from ._locomotion import load_behaviour_policy as load_behaviour_policy
+from ._locomotion import train_behaviour_policies as train_behaviour_policies
 from ._minari import load_minari as load_minari
 from ._minari import minari_task_info as minari_task_info
 from ._observations import flatten_observation as flatten_observation

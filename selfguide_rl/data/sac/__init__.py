@@ -10,5 +10,6 @@ from ._replay import ReplayBuffer as ReplayBuffer
 from ._run import SACResult as SACResult
 from ._run import evaluate_actor as evaluate_actor
 from ._run import load_actor_snapshot as load_actor_snapshot
+from ._run import load_replay as load_replay
 from ._run import save_actor as save_actor
 from ._run import train_sac as train_sac

@@ -21,13 +21,14 @@ class ReplayBuffer(eqx.Module):
     rewards: Float[Array, " n"]
     next_observations: Float[Array, "n o"]
     terminals: Float[Array, " n"]
-    written: Array  # int64-free counter: int32 transitions written so far
+    truncations: Float[Array, " n"]
+    written: Array  # int32: transitions written so far
 
     @classmethod
     def empty(cls, capacity: int, obs_dim: int, act_dim: int) -> "ReplayBuffer":
         return cls(jnp.zeros((capacity, obs_dim)), jnp.zeros((capacity, act_dim)),
                    jnp.zeros(capacity), jnp.zeros((capacity, obs_dim)), jnp.zeros(capacity),
-                   jnp.asarray(0, jnp.int32))
+                   jnp.zeros(capacity), jnp.asarray(0, jnp.int32))
 
     @property
     def capacity(self) -> int:
@@ -41,9 +42,9 @@ class ReplayBuffer(eqx.Module):
         return (self.observations, self.actions, self.rewards, self.next_observations,
                 self.terminals, self.size())
 
-    def add(self, s, a, r, s2, terminal) -> "ReplayBuffer":
+    def add(self, s, a, r, s2, terminal, truncated) -> "ReplayBuffer":
         """The buffer with a block of rows appended (the caller's buffer is donated)."""
-        block = tuple(np.asarray(x, np.float32) for x in (s, a, r, s2, terminal))
+        block = tuple(np.asarray(x, np.float32) for x in (s, a, r, s2, terminal, truncated))
         return _add(self, block)
 
     def first(self, n: int) -> dict[str, np.ndarray]:
@@ -53,14 +54,16 @@ class ReplayBuffer(eqx.Module):
                 f"ReplayBuffer.first: {n} transitions asked for, but {int(self.written)} were "
                 f"written into a ring of {self.capacity}."
             )
-        return {name: np.asarray(getattr(self, name)[:n]) for name in
-                ("observations", "actions", "rewards", "next_observations", "terminals")}
+        return {name: np.asarray(getattr(self, name)[:n]) for name in _FIELDS}
+
+
+_FIELDS = ("observations", "actions", "rewards", "next_observations", "terminals",
+           "truncations")
 
 
 @functools.partial(jax.jit, donate_argnums=0)
 def _add(buffer: ReplayBuffer, block: tuple) -> ReplayBuffer:
     n = block[2].shape[0]
     idx = (buffer.written + jnp.arange(n)) % buffer.capacity
-    fields = ("observations", "actions", "rewards", "next_observations", "terminals")
-    updated = {f: getattr(buffer, f).at[idx].set(x) for f, x in zip(fields, block, strict=True)}
+    updated = {f: getattr(buffer, f).at[idx].set(x) for f, x in zip(_FIELDS, block, strict=True)}
     return ReplayBuffer(**updated, written=buffer.written + n)

@@ -37,6 +37,7 @@ from ._learner import SACConfig, SACState, SACStep, TanhGaussianActor, init_sac
 from ._replay import ReplayBuffer
 
 CHECKPOINT, EVALUATIONS, CONFIG = "sac.ckpt", "evaluations.csv", "config.json"
+_ROWS = ("s", "a", "r", "s2", "terminal", "truncated")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,7 +272,7 @@ def _train(envs, env_id, run_dir, steps, config, seed, eval_every, eval_episodes
 
     try:
         while done_steps < steps and not stopped:
-            rows = {k: [] for k in ("s", "a", "r", "s2", "d")}
+            rows = {k: [] for k in _ROWS}
             for _ in range(per_round // n):
                 if done_steps < config.random_steps:
                     a = rng.uniform(-1.0, 1.0, size=(n, act_dim))
@@ -286,9 +287,7 @@ def _train(envs, env_id, run_dir, steps, config, seed, eval_every, eval_episodes
                     final = info["final_obs"]
                     for i in np.flatnonzero(ended):
                         real_next[i] = final[i]
-                for key_, v in zip(("s", "a", "r", "s2", "d"),
-                                   (obs, a, r, real_next, np.asarray(term, np.float32)),
-                                   strict=True):
+                for key_, v in zip(_ROWS, (obs, a, r, real_next, term, trunc), strict=True):
                     rows[key_].append(np.asarray(v, np.float32))
                 running += r
                 for i in np.flatnonzero(ended):
@@ -296,7 +295,7 @@ def _train(envs, env_id, run_dir, steps, config, seed, eval_every, eval_episodes
                     running[i] = 0.0
                 obs = np.asarray(nxt, np.float32)
                 done_steps += n
-            buffer = buffer.add(*(np.concatenate(rows[k]) for k in ("s", "a", "r", "s2", "d")))
+            buffer = buffer.add(*(np.concatenate(rows[k]) for k in _ROWS))
             if done_steps > config.random_steps:
                 state, metrics = run_chunk((buffer.data(), step_fn, update_key), state, per_round)
             if bar is not None:
@@ -388,3 +387,26 @@ class _Saved(eqx.Module):
 class _ActorHolder(eqx.Module):
     actor: TanhGaussianActor
     step: jax.Array
+
+
+def load_replay(run_dir: str | Path) -> tuple[ReplayBuffer, dict]:
+    """The replay buffer of a SAC run directory's checkpoint, and the run's settings."""
+    from selfguide import CheckpointError
+
+    path = Path(run_dir) / CHECKPOINT
+    if not path.exists():
+        raise FileNotFoundError(f"load_replay: {run_dir} holds no SAC checkpoint ({CHECKPOINT}).")
+    header, blobs = read_checkpoint(path)
+    if header.get("kind") != "sac":
+        raise CheckpointError(f"{path} holds no SAC run (kind {header.get('kind')!r}).")
+    settings = header["meta"]["settings"]
+    config = SACConfig(**{**settings["config"], "hidden": tuple(settings["config"]["hidden"])})
+    import gymnasium as gym
+
+    env = gym.make(settings["env_id"])
+    obs_dim = int(np.prod(env.observation_space.shape))
+    act_dim = int(np.prod(env.action_space.shape))
+    env.close()
+    like = _Saved(init_sac(obs_dim, act_dim, config, key=jr.key(0)),
+                  ReplayBuffer.empty(config.buffer_size, obs_dim, act_dim))
+    return restore_segment(path, blobs["state"], like, "state").buffer, settings

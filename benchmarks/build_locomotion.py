@@ -1,0 +1,103 @@
+"""Build the locomotion family: SAC behaviour policies and the five datasets of Hopper,
+HalfCheetah and Walker2d, all environments side by side.
+
+    python benchmarks/build_locomotion.py --jobs 3               # D4RL's sizes (1M SAC steps)
+    python benchmarks/build_locomotion.py --sac-steps 1000 --steps 300 --out /tmp/loco  # smoke
+
+Stage 1 runs `selfguide-rl behaviour ENV` for each environment in its own process (CPU,
+one thread pool each: the networks are too small for an accelerator to pay); stage 2 runs
+`selfguide-rl collect ENV-KIND` for the fifteen datasets, `--jobs` at a time. Both stages
+resume: a finished SAC run or dataset is kept (the SAC runs checkpoint every 50k steps).
+Each process's output goes to `<out>/logs/`; a summary with the policies' returns, the
+datasets' sizes and reference scores, and the wall times is written to
+`<out>/summary.json` and printed.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENVS = ("hopper", "halfcheetah", "walker2d")
+KINDS = ("random", "medium", "expert", "medium-replay", "medium-expert")
+
+
+def _run_all(commands: list[tuple[str, list[str]]], jobs: int, logs: Path,
+             env: dict) -> dict[str, dict]:
+    """Run `(name, argv)` commands, `jobs` at a time; `{name: {code, seconds}}`."""
+    pending, running, done = list(commands), {}, {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            name, argv = pending.pop(0)
+            log = (logs / f"{name}.log").open("w")
+            running[name] = (subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                              env=env), time.perf_counter(), log)
+        for name, (proc, start, log) in list(running.items()):
+            if proc.poll() is not None:
+                log.close()
+                done[name] = {"code": proc.returncode, "seconds": time.perf_counter() - start}
+                print(f"{name}: exit {proc.returncode} after {done[name]['seconds']:.0f} s",
+                      flush=True)
+                del running[name]
+        time.sleep(1.0)
+    return done
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "locomotion")
+    parser.add_argument("--envs", default=",".join(ENVS))
+    parser.add_argument("--sac-steps", type=int, default=1_000_000)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="transitions per dataset (default D4RL's 1M)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    envs = [e.strip() for e in args.envs.split(",") if e.strip()]
+    logs = args.out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    minari = args.out / "minari"
+    cli = [sys.executable, "-m", "selfguide_rl._cli"]
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    started = time.perf_counter()
+    stage1 = _run_all([(f"behaviour-{e}", [*cli, "behaviour", e, "--steps", str(args.sac_steps),
+                                           "--work-dir", str(args.out), "--no-progress"])
+                       for e in envs], args.jobs, logs, env)
+    ready = [e for e in envs if stage1[f"behaviour-{e}"]["code"] == 0]
+    steps = [] if args.steps is None else ["--steps", str(args.steps)]
+    # medium-expert reads the medium and expert datasets: run it after them.
+    first = [(f"collect-{e}-{k}", [*cli, "collect", f"{e}-{k}", "--work-dir", str(args.out),
+                                   "--out", str(minari), "--force", *steps])
+             for e in ready for k in KINDS if k != "medium-expert"]
+    stage2 = _run_all(first, args.jobs, logs, env)
+    stage3 = _run_all([(f"collect-{e}-medium-expert",
+                        [*cli, "collect", f"{e}-medium-expert", "--work-dir", str(args.out),
+                         "--out", str(minari), "--force", *steps]) for e in ready],
+                      args.jobs, logs, env)
+    summary = {"processes": {**stage1, **stage2, **stage3},
+               "wall_seconds": time.perf_counter() - started, "policies": {}, "datasets": {}}
+    for e in ready:
+        record = json.loads((args.out / e / "policies" / "policies.json").read_text())
+        summary["policies"][e] = record["policies"]
+    sys.path.insert(0, str(ROOT))
+    import minari as minari_lib
+
+    for e in ready:
+        for k in KINDS:
+            path = minari / "selfguide" / e / f"{k}-v0"
+            if (path / "data").exists():
+                meta = minari_lib.MinariDataset(path / "data").storage.metadata
+                summary["datasets"][f"{e}-{k}"] = {
+                    key: meta.get(key) for key in ("total_steps", "total_episodes",
+                                                   "ref_min_score", "ref_max_score")}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    print(json.dumps({k: summary[k] for k in ("policies", "datasets", "wall_seconds")},
+                     indent=1, default=float))
+    return 0 if all(p["code"] == 0 for p in summary["processes"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Locomotion datasets by the D4RL/Minari recipe on a tiny budget: behaviour policies kept
+with their SHA-256, every dataset kind round-trips through `load_minari`, medium-expert is
+medium then expert, medium-replay is the SAC run's first transitions, a seed gives the
+same data, and damaged input is refused by name."""
+
+import json
+
+import numpy as np
+import pytest
+
+import selfguide_rl as sgrl
+from selfguide_rl.data import sac
+
+TINY_SAC = sac.SACConfig(hidden=(16, 16), batch_size=32, buffer_size=2000, random_steps=200,
+                         updates_per_round=50)
+
+
+@pytest.fixture(scope="module")
+def hopper(tmp_path_factory):
+    work = tmp_path_factory.mktemp("locomotion") / "hopper"
+    policies = sgrl.train_behaviour_policies(
+        "hopper", work, steps=600, config=TINY_SAC, eval_every=200, eval_episodes=2,
+        final_episodes=2, progress=False)
+    root = tmp_path_factory.mktemp("minari")
+    reports = {kind: sgrl.collect_locomotion(f"hopper-{kind}", work_dir=work, steps=300,
+                                             ref_episodes=2, root=root, progress=False)
+               for kind in sgrl.LOCOMOTION_KINDS}
+    return work, root, policies, reports
+
+
+def test_policies_are_kept_with_their_hash(hopper):
+    work, _, policies, _ = hopper
+    record = json.loads((work / "policies" / "policies.json").read_text())
+    assert set(record["policies"]) == {"medium", "expert"}
+    assert record["policies"]["expert"]["step"] == 600
+    rows = (work / "sac" / "evaluations.csv").read_text().splitlines()[1:]
+    returns = {int(r.split(",")[0]): float(r.split(",")[1]) for r in rows}
+    medium = record["policies"]["medium"]["step"]
+    # The medium policy is the first evaluation reaching a third of the final return.
+    assert returns[medium] >= returns[600] / 3
+    assert all(returns[s] < returns[600] / 3 for s in returns if s < medium)
+    assert policies["expert"].episodes == 2 and np.isfinite(policies["expert"].mean_return)
+
+
+def test_every_kind_round_trips_through_load_minari(hopper):
+    _, root, _, reports = hopper
+    for kind, report in reports.items():
+        data, task = sgrl.load_minari(report.dataset_id, root=root)
+        assert report.dataset_id == f"selfguide/hopper/{kind}-v0"
+        assert (data.obs_dim, data.act_dim, task.family, task.env_id) == (
+            11, 3, "locomotion", "Hopper-v5")
+        assert task.ref_min_score == pytest.approx(reports["random"].ref_min_score)
+        assert task.ref_max_score == pytest.approx(reports["random"].ref_max_score)
+        env = task.make_env()  # passes check_env_spaces
+        env.close()
+        assert float(np.abs(np.asarray(data.actions)).max()) <= 1.0
+    sizes = {k: len(sgrl.load_minari(r.dataset_id, root=root)[0]) for k, r in reports.items()}
+    assert sizes["random"] == sizes["medium"] == sizes["expert"] == 300
+    assert sizes["medium-expert"] == 600
+
+
+def test_medium_expert_is_medium_then_expert(hopper):
+    _, root, _, reports = hopper
+    medium = sgrl.load_minari(reports["medium"].dataset_id, root=root)[0]
+    expert = sgrl.load_minari(reports["expert"].dataset_id, root=root)[0]
+    both = sgrl.load_minari(reports["medium-expert"].dataset_id, root=root)[0]
+    np.testing.assert_array_equal(np.asarray(both.observations),
+                                  np.concatenate([medium.observations, expert.observations]))
+    np.testing.assert_array_equal(np.asarray(both.rewards),
+                                  np.concatenate([medium.rewards, expert.rewards]))
+
+
+def test_medium_replay_is_the_runs_first_transitions(hopper):
+    work, root, _, reports = hopper
+    record = json.loads((work / "policies" / "policies.json").read_text())
+    n = min(300, record["policies"]["medium"]["step"])
+    replay = sgrl.load_minari(reports["medium-replay"].dataset_id, root=root)[0]
+    buffer, _ = sac.load_replay(work / "sac")
+    first = buffer.first(n)
+    assert len(replay) == n
+    np.testing.assert_array_equal(np.asarray(replay.observations), first["observations"])
+    np.testing.assert_array_equal(np.asarray(replay.rewards), first["rewards"])
+    np.testing.assert_array_equal(np.asarray(replay.terminals), first["terminals"] > 0)
+
+
+def test_same_seed_same_dataset(hopper, tmp_path):
+    work, root, _, reports = hopper
+    again = sgrl.collect_locomotion("hopper-medium", work_dir=work, steps=300, ref_episodes=2,
+                                    root=tmp_path, progress=False)
+    a = sgrl.load_minari(reports["medium"].dataset_id, root=root)[0]
+    b = sgrl.load_minari(again.dataset_id, root=tmp_path)[0]
+    np.testing.assert_array_equal(np.asarray(a.actions), np.asarray(b.actions))
+
+
+def test_bad_input_is_refused_by_name(hopper, tmp_path):
+    work, root, _, _ = hopper
+    with pytest.raises(ValueError, match="unknown locomotion environment 'ant'"):
+        sgrl.collect_locomotion("ant-medium", work_dir=work)
+    with pytest.raises(ValueError, match="unknown dataset 'hopper-median'"):
+        sgrl.collect_locomotion("hopper-median", work_dir=work)
+    with pytest.raises(ValueError, match="steps=0; expected a positive integer"):
+        sgrl.collect_locomotion("hopper-medium", work_dir=work, steps=0)
+    with pytest.raises(FileNotFoundError, match="holds no policies.json"):
+        sgrl.collect_locomotion("hopper-medium", work_dir=tmp_path)
+    damaged = tmp_path / "policies"
+    damaged.mkdir()
+    for f in (work / "policies").iterdir():
+        (damaged / f.name).write_bytes(f.read_bytes())
+    (damaged / "expert.ckpt").write_bytes(b"corrupt")
+    with pytest.raises(ValueError, match="does not match its SHA-256"):
+        sgrl.load_behaviour_policy(damaged, "expert")
+
+
+def test_command_line_collects_from_the_work_dir(hopper, tmp_path, capsys):
+    from selfguide_rl._cli import main
+
+    work, _, _, _ = hopper
+    code = main(["collect", "hopper-random", "--work-dir", str(work.parent), "--steps", "50",
+                 "--ref-episodes", "2", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "wrote 'selfguide/hopper/random-v0'" in out and "50 steps" in out
+    assert main(["collect", "hopper-random", "--work-dir", str(tmp_path / "none"),
+                 "--steps", "5", "--out", str(tmp_path)]) == 1
+    assert "holds no policies.json" in capsys.readouterr().err
