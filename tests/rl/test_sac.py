@@ -107,3 +107,35 @@ def test_resumed_run_equals_the_uninterrupted_one(learned, tmp_path, capsys):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     with pytest.raises(ValueError, match="holds a run with other settings"):
         sac.train_sac(ENV_ID, tmp_path / "run", steps=2500, **{**kwargs, "seed": 1})
+
+
+def test_replay_buffer_ring_and_first():
+    buf = sac.ReplayBuffer.empty(4, 1, 1)
+    for k in range(3):
+        buf = buf.add([[k]], [[0.0]], [float(k)], [[k + 1]], [0.0], [0.0])
+    np.testing.assert_array_equal(buf.first(3)["rewards"], [0.0, 1.0, 2.0])
+    buf = buf.add([[3], [4]], [[0.0], [0.0]], [3.0, 4.0], [[4], [5]], [0.0, 0.0], [0.0, 0.0])
+    assert int(buf.size()) == 4 and int(buf.written) == 5
+    np.testing.assert_array_equal(np.asarray(buf.rewards), [4.0, 1.0, 2.0, 3.0])  # wrapped
+    with pytest.raises(ValueError, match="5 transitions asked for, but 5 were written into a "
+                                         "ring of 4"):
+        buf.first(5)
+
+
+def test_episodes_from_an_interleaved_replay_buffer():
+    """Two environments, rows alternating: env 0 has an episode of 2 steps then one cut
+    short; env 1 one episode of 3 steps (a termination at its last step)."""
+    from selfguide_rl.data._locomotion import _episodes_from_replay
+
+    # rows:      0 (env0) 1 (env1) 2 (env0) 3 (env1) 4 (env0) 5 (env1)
+    s = np.array([[0.0], [10.0], [1.0], [11.0], [5.0], [12.0]])
+    s2 = np.array([[1.0], [11.0], [2.0], [12.0], [6.0], [13.0]])
+    buffer = {"observations": s, "next_observations": s2, "actions": np.zeros((6, 1)),
+              "rewards": np.arange(6.0), "terminals": np.array([0, 0, 0, 0, 0, 1.0]),
+              "truncations": np.array([0, 0, 1.0, 0, 0, 0])}
+    episodes = _episodes_from_replay(buffer, 6, num_envs=2)
+    assert [list(e.rewards) for e in episodes] == [[0.0, 2.0], [1.0, 3.0, 5.0], [4.0]]
+    np.testing.assert_array_equal(episodes[0].observations[:, 0], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(episodes[1].observations[:, 0], [10.0, 11.0, 12.0, 13.0])
+    assert list(episodes[1].terminations) == [False, False, True]
+    assert list(episodes[2].truncations) == [True]  # cut by the end of the prefix
