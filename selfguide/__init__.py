@@ -64,6 +64,7 @@ from ._train import TrainState as TrainState
 from ._train import fit as fit
 from ._train import load_model as load_model
 from ._train import train as train
+from ._train_many import train_many as train_many
 from ._weight_output import AbstractWeightOutput as AbstractWeightOutput
 from ._weight_output import DenoisedWeights as DenoisedWeights
 from ._weight_output import NoiseWeights as NoiseWeights

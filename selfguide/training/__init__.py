@@ -12,5 +12,10 @@ from ._chunk import run_chunk as run_chunk
 from ._loop import Checkpointing as Checkpointing
 from ._loop import HasStep as HasStep
 from ._loop import run_training as run_training
+from ._members import Members as Members
+from ._members import MemberState as MemberState
+from ._members import member_names as member_names
+from ._members import stack as stack
+from ._members import unstack as unstack
 from ._optimizers import adam as adam
 from ._optimizers import default_optimizer as default_optimizer
