@@ -50,6 +50,7 @@ from ._values import Values as Values
 from ._values import advantages as advantages
 from ._values import expectile_loss as expectile_loss
 from ._values import learn_values as learn_values
+from ._values import learn_values_many as learn_values_many
 from ._values import linex_loss as linex_loss
 from ._values import load_values as load_values
 from ._weights import WEIGHT_KINDS as WEIGHT_KINDS

@@ -305,6 +305,55 @@ def learn_values(
     return ValueResult(Values(state.target, state.value), state, hist)
 
 
+def learn_values_many(
+    data: Transitions,
+    config: ValueConfig,
+    *,
+    keys: list[PRNGKeyArray],
+    progress: bool = True,
+) -> list[ValueResult]:
+    """[`learn_values`][selfguide_rl.learn_values] for several keys at once, in one compiled
+    program (the members' networks stacked, the step vmapped): member `m` equals
+    `learn_values(data, config, key=keys[m])` up to float32 rounding of batched products.
+
+    **Returns:** one [`ValueResult`][selfguide_rl.ValueResult] per key.
+    """
+    from selfguide.training import Members, MemberState, member_names, stack, unstack
+
+    if not isinstance(data, Transitions):
+        raise TypeError(
+            f"learn_values_many: `data` must be Transitions, got {type(data).__name__}."
+        )
+    check_value_config(config)
+    if len(keys) < 1:
+        raise ValueError("learn_values_many: pass at least one key.")
+    optimizer = adam(config.learning_rate)
+    splits = [jr.split(k) for k in keys]
+    states = [_init_state(data.obs_dim, data.act_dim, config, optimizer, init_key)
+              for init_key, _ in splits]
+    state = MemberState(stack(states), jnp.stack([b for _, b in splits]),
+                        jnp.asarray(0, jnp.int32))
+    bundle = (
+        data.observations, data.actions, data.rewards, data.next_observations,
+        data.terminals.astype(jnp.float32),
+    )
+    metrics = ("q_loss", "v_loss", "q_mean")
+    state, rows = run_training(
+        Members(ValueStep(config, optimizer)), state, bundle, key=keys[0], steps=config.steps,
+        metrics=member_names(metrics, len(keys)), name="values",
+        steps_per_chunk=config.steps_per_chunk, progress=progress,
+        after_chunk=_stop_if_not_finite,
+    )
+    results = []
+    for m, member in enumerate(unstack(state.members, len(keys))):
+        k = len(metrics)
+        cols = [[r[0] for r in rows], *([r[1 + m * k + i] for r in rows] for i in range(k)),
+                [r[-1] for r in rows]]
+        hist = {name: np.asarray(c) for name, c in zip(_HISTORY, cols, strict=True)}
+        results.append(ValueResult(Values(member.target, member.value), member, hist))
+    return results
+
+
 def _stop_if_not_finite(done: int, means: np.ndarray) -> None:
     if not np.all(np.isfinite(means)):
         raise FloatingPointError(

@@ -138,3 +138,31 @@ def test_deterministic_and_resume_is_exact(tmp_path, monkeypatch):
 def test_bad_config(kw, match):
     with pytest.raises(ValueError, match=match):
         sgrl.ValueConfig(**kw)
+
+
+def test_learn_values_many_equals_single_runs():
+    import jax
+
+    from selfguide_rl.data._transitions import build_transitions
+
+    rng = np.random.default_rng(0)
+    n = 256
+    obs = rng.normal(size=(n, 3))
+    data = build_transitions(
+        "bandit", observations=obs, actions=rng.uniform(-1, 1, (n, 2)),
+        rewards=rng.normal(size=n), next_observations=obs, terminals=np.ones(n),
+        timeouts=np.zeros(n), episode_lengths=np.ones(n, int),
+    )
+    config = sgrl.ValueConfig(hidden=(16, 16), steps=40, steps_per_chunk=20, batch_size=32)
+    keys = [jr.key(3), jr.key(4)]
+    many = sgrl.learn_values_many(data, config, keys=keys, progress=False)
+    for key, member in zip(keys, many, strict=True):
+        one = sgrl.learn_values(data, config, key=key, progress=False)
+        import equinox as eqx
+
+        arrays = [jax.tree.leaves(eqx.filter(v, eqx.is_array)) for v in (one.values,
+                                                                           member.values)]
+        for a, b in zip(*arrays, strict=True):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(one.history["q_loss"], member.history["q_loss"], rtol=1e-5)
+        assert member.history["step"].tolist() == [20, 40]
