@@ -298,10 +298,13 @@ def write_results(out: Path) -> None:
     iqm_rows = []
     for m in methods:
         per_ds = {ds: bm[m]["per_seed"] for ds, bm in table.items() if m in bm}
-        if per_ds and all(len(v) >= 1 for v in per_ds.values()):
+        runs = sum(len(v) for v in per_ds.values())
+        if per_ds and all(len(v) >= 2 for v in per_ds.values()):
             iqm, lo, hi = sgrl.iqm_interval(per_ds)
-            iqm_rows.append(f"| {m.upper()} | {iqm:.1f} | [{lo:.1f}, {hi:.1f}] | "
-                            f"{sum(len(v) for v in per_ds.values())} |")
+            iqm_rows.append(f"| {m.upper()} | {iqm:.1f} | [{lo:.1f}, {hi:.1f}] | {runs} |")
+        elif per_ds:  # the stratified bootstrap resamples each dataset's runs: ≥ 2 each
+            iqm = sgrl.interquartile_mean([x for v in per_ds.values() for x in v])
+            iqm_rows.append(f"| {m.upper()} | {iqm:.1f} | – (a dataset has one run) | {runs} |")
     lines += ["", "## IQM over all (dataset, seed) runs", "",
               "Interquartile mean of the run scores (one per dataset and seed), with a "
               "stratified bootstrap 95% interval (datasets resampled separately; "
@@ -462,11 +465,15 @@ def _run_and_save(args, name, spec, seed, overrides, minari_root) -> None:
         return
     atomic_write_text(part_path(args.out, name, seed), json.dumps(part, default=float))
     means = {r["method"]: float(np.mean(r["scores"])) for r in part["rows"]}
+    try:  # the part is safe; a table that cannot be built must not stop the suite
+        write_results(args.out)
+    except Exception as err:  # noqa: BLE001
+        print(f"tables not rebuilt ({type(err).__name__}: {err}); the parts are kept",
+              flush=True)
     print(f"[{(time.perf_counter() - started) / 60:5.1f} min] {name} seed {seed}: "
           + ", ".join(f"{m} {v:.1f}" for m, v in means.items())
           + f" (ρ {part['chosen']['scale']:g}, clip {part['chosen']['clip']}; "
           f"train {part['train_seconds']:.0f} s)", flush=True)
-    write_results(args.out)
 
 
 if __name__ == "__main__":

@@ -94,3 +94,15 @@ def test_suite_goes_on_past_a_failing_dataset(bench, tmp_path, monkeypatch):
     assert bench.part_path(tmp_path, "maze", 0).exists()
     assert not bench.part_path(tmp_path, "broken", 0).exists()
     assert "FrankaKitchen-v1 cannot be constructed" in (tmp_path / "results.md").read_text()
+
+
+def test_iqm_without_an_interval_while_a_dataset_has_one_run(bench, tmp_path):
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for name, seeds in (("a", (0, 1)), ("b", (0,))):
+        for seed in seeds:
+            part = _part(name, seed, [10.0 + seed], [20.0 + seed])
+            (parts / f"{name}__seed{seed}.json").write_text(json.dumps(part))
+    bench.write_results(tmp_path)  # the stratified bootstrap needs two runs per dataset
+    text = (tmp_path / "results.md").read_text()
+    assert "| SWG | 20.3 | – (a dataset has one run) | 3 |" in text
