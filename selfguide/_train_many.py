@@ -36,7 +36,7 @@ _METRICS = ("loss", "data_loss", "weight_loss")
 
 def train_many(
     networks: Sequence[eqx.Module],
-    data: AugmentedData,
+    data: AugmentedData | Sequence[AugmentedData],
     *,
     keys: Sequence[PRNGKey],
     schedule: AbstractSchedule,
@@ -64,6 +64,9 @@ def train_many(
     **Arguments:** as [`train`][selfguide.train], except:
 
     - `networks`, `keys`: one per member, of the same structure.
+    - `data`: shared by the members, or one `AugmentedData` per member (the same size and
+      channels; e.g. the same actions with each member's own weights). `cond` and
+      `loss_weights` are shared.
     - `checkpoints`: one path per member (or `None`); each is an ordinary checkpoint of its
       member (`load_model` reads it), written after every chunk. When all exist, the run
       resumes from them (they must hold the same step).
@@ -82,13 +85,23 @@ def train_many(
     configs = {str(network_config(n)) for n in networks}
     if len(configs) > 1:
         raise ValueError(f"{caller}: the networks must have the same structure and settings.")
+    per_member = not isinstance(data, AugmentedData)
+    datas = list(data) if per_member else [data] * count
+    if len(datas) != count:
+        raise ValueError(f"{caller}: need one AugmentedData per network, got {len(datas)}.")
+    shapes = {(d.z.shape, d.data_dim, d.weight_dim) for d in datas if isinstance(d, AugmentedData)}
+    if len(shapes) != 1 or not all(isinstance(d, AugmentedData) for d in datas):
+        raise ValueError(
+            f"{caller}: every member's data must be an AugmentedData of the same size and "
+            "channels (from selfguide.augment)."
+        )
     _check_settings(steps, batch_size, steps_per_chunk, 1, ema_decay, None)
-    cond_arr, cond_dim, lw = _check_inputs(networks[0], data, cond, loss_weights)
+    cond_arr, cond_dim, lw = _check_inputs(networks[0], datas[0], cond, loss_weights)
     weight_output = as_weight_output(caller, weight_output)
     optimizer = default_optimizer(steps) if optimizer is None else optimizer
 
     states, metas = [], []
-    for network, key in zip(networks, keys, strict=True):
+    for network, key, data in zip(networks, keys, datas, strict=True):
         network = jax.tree.map(lambda x: jnp.array(x, copy=True) if eqx.is_array(x) else x,
                                network)
         params = eqx.filter(network, eqx.is_inexact_array)
@@ -114,25 +127,32 @@ def train_many(
     start = int(states[0].step)
     state = MemberState(stack(states), jnp.stack([jnp.asarray(k) for k in keys]),
                         jnp.asarray(start, jnp.int32))
-    step = DiffusionStep(schedule, optimizer, batch_size, data.data_dim, ema_decay, None, None,
-                         weight_output, platform_of(data.z))
+    first = datas[0]
+    step = DiffusionStep(schedule, optimizer, batch_size, first.data_dim, ema_decay, None, None,
+                         weight_output, platform_of(first.z))
 
     def save(st: MemberState, rows) -> None:
         for m, (path, member) in enumerate(zip(checkpoints, unstack(st.members, count),
                                                strict=True)):
-            save_training(path, member, data, metas[m], histories[m] + _member_rows(rows, m))
+            save_training(path, member, datas[m], metas[m],
+                          histories[m] + _member_rows(rows, m))
 
     checkpointing = None if checkpoints is None else Checkpointing(Path(checkpoints[0]), save)
+    if per_member:
+        bundle, axes = (jnp.stack([d.z for d in datas]), cond_arr, lw), (0, None, None)
+    else:
+        bundle, axes = (first.z, cond_arr, lw), None
     state, rows = run_training(
-        Members(step), state, (data.z, cond_arr, lw), key=keys[0], steps=steps,
+        Members(step, axes), state, bundle, key=keys[0], steps=steps,
         metrics=member_names(_METRICS, count), name=caller, steps_per_chunk=steps_per_chunk,
         checkpointing=checkpointing, progress=progress,
         show={"loss[0]": "loss[0]"},
     )
     results = []
     for m, member in enumerate(unstack(state.members, count)):
-        model = JointModel(eqx.combine(member.ema, member.network), data.data_dim,
-                           data.weight_dim, cond_dim, data.units, weight_output)
+        d = datas[m]
+        model = JointModel(eqx.combine(member.ema, member.network), d.data_dim,
+                           d.weight_dim, cond_dim, d.units, weight_output)
         hist = histories[m] + _member_rows(rows, m)
         cols = list(zip(*hist, strict=True)) if hist else [[]] * 5
         results.append(TrainResult(model, member, TrainingHistory(*(np.asarray(c) for c in cols))))

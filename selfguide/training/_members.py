@@ -46,20 +46,28 @@ class Members(eqx.Module):
     Member `m` gets the key `fold_in(keys[m], k)` at step `k`, as its single run does (the
     loop's own key is not used). The metrics are the members' metrics one after the other
     (`K × len(metrics)` numbers), so the history keeps every member's losses.
+
+    **Arguments:**
+
+    - `step`: one member's step function.
+    - `data_axes`: which parts of `data` are per member (stacked on a leading axis, `0`)
+      and which are shared (`None`): a prefix of the data's structure, as `jax.vmap`'s
+      `in_axes`. Default: all shared.
     """
 
     step: Any
+    data_axes: Any = eqx.field(static=True, default=None)
 
     def __call__(self, state: MemberState, data, key):
         del key
         keys = jax.vmap(lambda k: jr.fold_in(k, state.step))(state.keys)
         arrays, rest = eqx.partition(state.members, eqx.is_array)
 
-        def one(member_arrays, member_key):
-            new, metrics = self.step(eqx.combine(member_arrays, rest), data, member_key)
+        def one(member_arrays, member_key, member_data):
+            new, metrics = self.step(eqx.combine(member_arrays, rest), member_data, member_key)
             return eqx.filter(new, eqx.is_array), metrics
 
-        new_arrays, metrics = jax.vmap(one)(arrays, keys)
+        new_arrays, metrics = jax.vmap(one, in_axes=(0, 0, self.data_axes))(arrays, keys, data)
         new = eqx.combine(new_arrays, rest)
         new = eqx.tree_at(lambda s: s.step, new, state.members.step + 1)
         return MemberState(new, state.keys, state.step), metrics.reshape(-1)

@@ -106,3 +106,19 @@ def test_stack_and_unstack_round_trip():
         for x, y in zip(_leaves(a), _leaves(b), strict=True):
             np.testing.assert_array_equal(x, y)
     assert jnp.shape(jax.tree.leaves(eqx.filter(stack(nets), eqx.is_array))[0])[0] == 2
+
+
+def test_members_with_their_own_data():
+    data, cond = _data()
+    rng = np.random.default_rng(1)
+    x = np.asarray(data.z[:, :1])
+    own = [sg.augment(x, rng.uniform(0.1, 1.0, len(x)), rescale=True) for _ in range(2)]
+    many = sg.train_many(_nets(2), own, cond=cond, keys=KEYS[:2], **ARGS)
+    for net, key, d, member in zip(_nets(2), KEYS[:2], own, many, strict=True):
+        one = sg.train(net, d, cond=cond, key=key, **ARGS)
+        for a, b in zip(_leaves(one.model), _leaves(member.model), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(np.asarray(member.model.units.scale),
+                                      np.asarray(d.units.scale))
+    with pytest.raises(ValueError, match="one AugmentedData per network"):
+        sg.train_many(_nets(2), own[:1], cond=cond, keys=KEYS[:2], **ARGS)
