@@ -30,12 +30,14 @@ from ._pipeline import evaluate_agent as evaluate_agent
 from ._pipeline import format_results as format_results
 from ._pipeline import load_run as load_run
 from ._pipeline import train_run as train_run
+from ._pipeline import train_runs as train_runs
 from ._policy import Policy as Policy
 from ._policy import PolicyConfig as PolicyConfig
 from ._policy import PolicyResult as PolicyResult
 from ._policy import act as act
 from ._policy import load_policy as load_policy
 from ._policy import train_policy as train_policy
+from ._policy import train_policy_many as train_policy_many
 from ._presets import PRESETS as PRESETS
 from ._presets import Preset as Preset
 from ._presets import get_preset as get_preset

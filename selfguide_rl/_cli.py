@@ -242,6 +242,18 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from err
 
 
+def _seed_list(text: str) -> tuple[int, ...]:
+    try:
+        if "-" in text and "," not in text:
+            first, last = (int(x) for x in text.split("-", 1))
+            return tuple(range(first, last + 1))
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(
+            f"expected seeds as a range (0-4) or a list (0,2,5), got {text!r}"
+        ) from err
+
+
 def _ints(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
@@ -276,6 +288,9 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the reference's parametrisation: the weight output predicts noise "
                         "(default: it predicts the clean weight, which guides more accurately)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    parser.add_argument("--seeds", type=_seed_list, default=None, metavar="0-4",
+                        help="train several seeds together in one program each stage "
+                        "(e.g. 0-4 or 0,2,5), into <run-dir>/seed<k>")
     parser.add_argument("--dataset-id", default=None, help="D4RL name of an HDF5 file")
     parser.add_argument("--root", type=Path, default=None, help="Minari root to read from")
     parser.add_argument(
@@ -306,6 +321,8 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(
             f"unknown preset {args.preset!r}; expected auto or one of {', '.join(PRESETS)}."
         )
+    if args.seeds is not None:
+        return _train_seeds(args)
     agent = train_run(
         args.source, args.run_dir, preset=args.preset, seed=args.seed,
         dataset_id=args.dataset_id, full=args.full, reference=args.reference,
@@ -317,6 +334,26 @@ def _train(args: argparse.Namespace) -> int:
     print("weights: " + ", ".join(f"{k} {v:.3g}" for k, v in agent.weight_stats.items()))
     if args.eval:
         print(format_results(evaluate_agent(agent, progress=not args.no_progress)))
+    return 0
+
+
+def _train_seeds(args: argparse.Namespace) -> int:
+    from ._pipeline import evaluate_agent, format_results, train_runs
+
+    if args.eval_every is not None or args.keep_checkpoints:
+        raise ValueError("--eval-every and --keep-checkpoints train one seed at a time; "
+                         "leave out --seeds, or those two.")
+    agents = train_runs(
+        args.source, args.run_dir, seeds=args.seeds, preset=args.preset,
+        dataset_id=args.dataset_id, full=args.full, reference=args.reference,
+        overrides=dict(args.overrides), root=args.root, progress=not args.no_progress,
+    )
+    for agent in agents:
+        print(f"trained {agent.task.dataset_id} into {agent.run_dir} (preset {agent.preset.name})")
+        if args.eval:
+            seed = int(agent.run_dir.name.removeprefix("seed"))
+            print(format_results(evaluate_agent(agent, seeds=(seed,),
+                                                progress=not args.no_progress)))
     return 0
 
 

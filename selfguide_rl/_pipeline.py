@@ -37,9 +37,9 @@ from selfguide.checkpoint import atomic_write_text, differences
 from ._evaluate import EvalResult, evaluate, make_env, make_vector_env
 from ._iql import GaussianActor, load_actor, train_actor
 from ._methods import METHODS, MethodName, method_from_name
-from ._policy import Policy, load_policy, train_policy
+from ._policy import Policy, load_policy, train_policy, train_policy_many
 from ._presets import PRESETS, Preset, get_preset
-from ._values import advantages, learn_values, load_values
+from ._values import advantages, learn_values, learn_values_many, load_values
 from .data import TaskInfo, load_dataset, process_rewards
 
 CONFIG, VALUES, ACTOR, POLICY = "config.json", "values.ckpt", "actor.ckpt", "policy.ckpt"
@@ -183,7 +183,17 @@ def train_run(
     **Returns:** an [`Agent`][selfguide_rl.Agent].
     """
     run_dir = Path(run_dir)
-    if overrides:  # check every change before the data are read or anything trains
+    data, task, chosen, minari_root = _resolve(source, preset, dataset_id, full, reference,
+                                               overrides, root)
+    during = _check_during_training(chosen, eval_every, eval_episodes, keep_checkpoints)
+    config = _claim_run_dir(run_dir, source, dataset_id, data, task, chosen, seed, minari_root)
+    return _train_stages(data, task, chosen, config, run_dir, progress, during)
+
+
+def _resolve(source, preset, dataset_id, full, reference, overrides, root):
+    """The data, its task, the preset with its overrides, and the Minari root; every
+    change is checked before the data are read or anything trains."""
+    if overrides:
         family = preset if isinstance(preset, str) and preset in PRESETS else "other"
         base = preset if isinstance(preset, Preset) else get_preset(family, full=full)
         base.replace(**overrides)
@@ -195,7 +205,13 @@ def train_run(
     chosen = resolve_preset(preset, task, full, reference)
     if overrides:
         chosen = chosen.replace(**overrides)
-    during = _check_during_training(chosen, eval_every, eval_episodes, keep_checkpoints)
+    return data, task, chosen, minari_root
+
+
+def _claim_run_dir(run_dir: Path, source, dataset_id, data, task, chosen: Preset, seed: int,
+                   minari_root) -> dict:
+    """The run's `config.json`: written for a new run directory, compared (training
+    settings only) for an existing one."""
     low, high, bounds_note = _action_bounds(task, data.act_dim)
     config = {
         "source": str(source),
@@ -224,7 +240,71 @@ def train_run(
             )
     else:
         atomic_write_text(config_path, json.dumps({**config, "versions": _versions()}, indent=2))
-    return _train_stages(data, task, chosen, config, run_dir, progress, during)
+    return config
+
+
+def train_runs(
+    source: str | Path,
+    run_dir: str | Path,
+    *,
+    seeds: tuple[int, ...],
+    preset: str | Preset | None = None,
+    dataset_id: str | None = None,
+    full: bool = False,
+    reference: bool = False,
+    overrides: dict[str, Any] | None = None,
+    root: str | Path | None = None,
+    progress: bool = True,
+) -> list[Agent]:
+    """[`train_run`][selfguide_rl.train_run] for several seeds at once: the values and the
+    diffusion models of all seeds train side by side in one compiled program each
+    (`learn_values_many`, `train_policy_many`); IQL's actors, which are cheap, one after
+    the other. Seed `s` lives in `run_dir/seed<s>`, an ordinary run directory (`load_run`,
+    `evaluate_agent` and `train_run` read it), and equals `train_run(..., seed=s)` up to
+    float32 rounding of batched products. An interrupted run resumes from the members'
+    checkpoints (when every seed's checkpoint of a stage exists).
+
+    **Returns:** one [`Agent`][selfguide_rl.Agent] per seed.
+    """
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"train_runs: seeds={seeds!r}; expected distinct seeds, at least one.")
+    data, task, chosen, minari_root = _resolve(source, preset, dataset_id, full, reference,
+                                               overrides, root)
+    run_dirs = [Path(run_dir) / f"seed{s}" for s in seeds]
+    configs = [_claim_run_dir(d, source, dataset_id, data, task, chosen, s, minari_root)
+               for d, s in zip(run_dirs, seeds, strict=True)]
+    keys = [jr.split(jr.key(c["seed"])) for c in configs]
+    start = time.perf_counter()
+    vres = learn_values_many(process_rewards(data, task), chosen.values,
+                             keys=[k[0] for k in keys], checkpoints=[d / VALUES for d in run_dirs],
+                             progress=progress)
+    weights, stats, actors, value_rows, actor_rows = [], [], [], [], []
+    for d, c, (value_key, _), v in zip(run_dirs, configs, keys, vres, strict=True):
+        rows = _value_rows(v)
+        adv = advantages(v.values, data.observations, data.actions)
+        w = np.asarray(chosen.weighting()(adv))
+        weights.append(w)
+        stats.append(_weight_stats(adv, w))
+        actor, history = _train_actor(data, adv, chosen, c, jr.fold_in(value_key, 1), d,
+                                      progress)
+        actors.append(actor)
+        value_rows.append(rows)
+        actor_rows.append(history)
+        _write_metrics(d, rows, [], history)
+    pres = train_policy_many(
+        data, weights, chosen.policy, keys=[k[1] for k in keys], values=[v.values for v in vres],
+        action_low=configs[0]["action_low"], action_high=configs[0]["action_high"],
+        checkpoints=[d / POLICY for d in run_dirs], progress=progress,
+    )
+    agents = []
+    for d, r, st, actor, vr, ar in zip(run_dirs, pres, stats, actors, value_rows, actor_rows,
+                                       strict=True):
+        _write_metrics(d, vr, _policy_rows(r), ar)
+        st["train_seconds_this_call"] = (time.perf_counter() - start) / len(seeds)
+        atomic_write_text(d / "weights.json", json.dumps(st, indent=2))
+        agents.append(Agent(r.policy, task, chosen, d, st, actor))
+    return agents
 
 
 # Preset fields that only decide how a trained run acts: a run directory may be reused
@@ -301,71 +381,64 @@ def _during_training(task, preset: Preset, run_dir: Path, seed: int, during: tup
     return on_chunk, close
 
 
+def _value_rows(vres) -> list[dict]:
+    names = ("step", "q_loss", "v_loss", "q_mean", "seconds")
+    return [dict(zip(names, r, strict=True))
+            for r in zip(*(vres.history[k].tolist() for k in names), strict=True)]
+
+
+def _weight_stats(adv, w) -> dict[str, float]:
+    return {"adv_mean": float(adv.mean()), "adv_std": float(adv.std()),
+            "frac_adv_pos": float((adv > 0).mean()), "w_min": float(w.min()),
+            "w_max": float(w.max()), "w_mean": float(w.mean())}
+
+
+def _train_actor(data, adv, preset: Preset, config, key, run_dir: Path, progress: bool):
+    """IQL's actor of one run (`actor.ckpt`), and its history rows."""
+    low = np.asarray(config["action_low"], np.float32)
+    high = np.asarray(config["action_high"], np.float32)
+    actor, history = train_actor(
+        data, adv, preset.actor, key=key,
+        to_model=lambda a: 2.0 * (np.asarray(a) - low) / (high - low) - 1.0,
+        checkpoint=run_dir / ACTOR, progress=progress,
+    )
+    rows = [dict(zip(("step", "actor_loss", "mean_weight", "seconds"), r, strict=True))
+            for r in history]
+    return actor, rows
+
+
+def _policy_rows(pres) -> list[dict]:
+    h = pres.history
+    return [{"step": int(s), "loss": float(a), "data_loss": float(b), "weight_loss": float(c),
+             "seconds": float(d)}
+            for s, a, b, c, d in zip(h.step, h.loss, h.data_loss, h.weight_loss, h.seconds,
+                                     strict=True)]
+
+
 def _train_stages(data, task, preset: Preset, config, run_dir: Path, progress: bool,
                   during: tuple = (None, 5, frozenset())) -> Agent:
     value_key, policy_key = jr.split(jr.key(config["seed"]))
-    actor_key = jr.fold_in(value_key, 1)
-    processed = process_rewards(data, task)
     start = time.perf_counter()
-    vres = learn_values(
-        processed, preset.values, key=value_key, checkpoint=run_dir / VALUES, progress=progress
-    )
-    value_rows = [
-        dict(zip(("step", "q_loss", "v_loss", "q_mean", "seconds"), r, strict=True))
-        for r in zip(
-            *(vres.history[k].tolist() for k in ("step", "q_loss", "v_loss", "q_mean", "seconds")),
-            strict=True,
-        )
-    ]
+    vres = learn_values(process_rewards(data, task), preset.values, key=value_key,
+                        checkpoint=run_dir / VALUES, progress=progress)
+    value_rows = _value_rows(vres)
     _write_metrics(run_dir, value_rows, [], [])
     adv = advantages(vres.values, data.observations, data.actions)
-    bounds = (np.asarray(config["action_low"], np.float32),
-              np.asarray(config["action_high"], np.float32))
-    actor, actor_history = train_actor(
-        data, adv, preset.actor, key=actor_key,
-        to_model=lambda a: 2.0 * (np.asarray(a) - bounds[0]) / (bounds[1] - bounds[0]) - 1.0,
-        checkpoint=run_dir / ACTOR, progress=progress,
-    )
-    actor_rows = [dict(zip(("step", "actor_loss", "mean_weight", "seconds"), r, strict=True))
-                  for r in actor_history]
+    actor, actor_rows = _train_actor(data, adv, preset, config, jr.fold_in(value_key, 1),
+                                     run_dir, progress)
     _write_metrics(run_dir, value_rows, [], actor_rows)
     w = np.asarray(preset.weighting()(adv))
-    stats = {
-        "adv_mean": float(adv.mean()),
-        "adv_std": float(adv.std()),
-        "frac_adv_pos": float((adv > 0).mean()),
-        "w_min": float(w.min()),
-        "w_max": float(w.max()),
-        "w_mean": float(w.mean()),
-    }
+    stats = _weight_stats(adv, w)
     on_chunk, close = _during_training(task, preset, run_dir, config["seed"], during)
     try:
         pres = train_policy(
-            data,
-            w,
-            preset.policy,
-            key=policy_key,
-            values=vres.values,
-            action_low=config["action_low"],
-            action_high=config["action_high"],
-            checkpoint=run_dir / POLICY,
-            progress=progress,
-            on_chunk=on_chunk,
+            data, w, preset.policy, key=policy_key, values=vres.values,
+            action_low=config["action_low"], action_high=config["action_high"],
+            checkpoint=run_dir / POLICY, progress=progress, on_chunk=on_chunk,
         )
     finally:
         close()
-    h = pres.history
-    policy_rows = [
-        {
-            "step": int(s),
-            "loss": float(a),
-            "data_loss": float(b),
-            "weight_loss": float(c),
-            "seconds": float(d),
-        }
-        for s, a, b, c, d in zip(h.step, h.loss, h.data_loss, h.weight_loss, h.seconds, strict=True)
-    ]
-    _write_metrics(run_dir, value_rows, policy_rows, actor_rows)
+    _write_metrics(run_dir, value_rows, _policy_rows(pres), actor_rows)
     stats["train_seconds_this_call"] = time.perf_counter() - start
     atomic_write_text(run_dir / "weights.json", json.dumps(stats, indent=2))
     return Agent(pres.policy, task, preset, run_dir, stats, actor)

@@ -209,17 +209,7 @@ def train_policy(
     **Returns:** a [`PolicyResult`][selfguide_rl.PolicyResult].
     """
     caller = "train_policy"
-    if not isinstance(data, Transitions):
-        raise TypeError(f"{caller}: `data` must be Transitions, got {type(data).__name__}.")
-    w = np.asarray(weights, dtype=np.float64).reshape(-1)
-    if w.shape[0] != len(data):
-        raise ValueError(
-            f"{caller}: got {w.shape[0]} weights for {len(data)} transitions; compute one "
-            "weight per row."
-        )
-    low, high = action_bounds(caller, data.act_dim, action_low, action_high)
-    a = 2.0 * (np.asarray(data.actions) - low) / (high - low) - 1.0
-    data_z = sg.augment(np.clip(a, -1.0, 1.0), w, rescale=True)
+    data_z, low, high = _augmented(caller, data, weights, action_low, action_high)
     net_key, train_key = jr.split(key)
     network = config.network(data.act_dim, data.obs_dim, key=net_key)
     schedule = config.schedule()
@@ -237,6 +227,65 @@ def train_policy(
     )
     policy = Policy(result.model, schedule, values, *bounds)
     return PolicyResult(policy, result.history)
+
+
+def _augmented(caller, data, weights, action_low, action_high):
+    """`augment([a scaled to [-1, 1]], w)` and the action bounds, after the checks."""
+    if not isinstance(data, Transitions):
+        raise TypeError(f"{caller}: `data` must be Transitions, got {type(data).__name__}.")
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.shape[0] != len(data):
+        raise ValueError(
+            f"{caller}: got {w.shape[0]} weights for {len(data)} transitions; compute one "
+            "weight per row."
+        )
+    low, high = action_bounds(caller, data.act_dim, action_low, action_high)
+    a = 2.0 * (np.asarray(data.actions) - low) / (high - low) - 1.0
+    return sg.augment(np.clip(a, -1.0, 1.0), w, rescale=True), low, high
+
+
+def train_policy_many(
+    data: Transitions,
+    weights: list[Float[ArrayLike, " n"]],
+    config: PolicyConfig,
+    *,
+    keys: list[PRNGKeyArray],
+    values: list[Values | None],
+    action_low: ArrayLike | list | None = None,
+    action_high: ArrayLike | list | None = None,
+    checkpoints: list[str | Path] | None = None,
+    progress: bool = True,
+) -> list[PolicyResult]:
+    """[`train_policy`][selfguide_rl.train_policy] for several seeds at once (each with its
+    own weights, values and key) in one compiled program (`selfguide.train_many`): member
+    `m` equals `train_policy(data, weights[m], config, key=keys[m], values=values[m], ...)`
+    up to float32 rounding of batched products; `checkpoints` one per member, as there.
+
+    **Returns:** one [`PolicyResult`][selfguide_rl.PolicyResult] per member.
+    """
+    caller = "train_policy_many"
+    if not len(weights) == len(keys) == len(values) >= 1:
+        raise ValueError(
+            f"{caller}: need as many weight vectors, keys and values as members (at least "
+            f"one); got {len(weights)}, {len(keys)}, {len(values)}."
+        )
+    datas, networks, train_keys = [], [], []
+    for w, key in zip(weights, keys, strict=True):
+        data_z, low, high = _augmented(caller, data, w, action_low, action_high)
+        net_key, train_key = jr.split(key)
+        datas.append(data_z)
+        networks.append(config.network(data.act_dim, data.obs_dim, key=net_key))
+        train_keys.append(train_key)
+    schedule = config.schedule()
+    results = sg.train_many(
+        networks, datas, cond=data.observations, schedule=schedule, steps=config.steps,
+        batch_size=config.batch_size, keys=train_keys,
+        optimizer=_adamw(config.steps, config.learning_rate), ema_decay=config.ema_decay,
+        steps_per_chunk=config.steps_per_chunk, checkpoints=checkpoints, progress=progress,
+        weight_output=config.weight_output,
+    )
+    return [PolicyResult(Policy(r.model, schedule, v, jnp.asarray(low), jnp.asarray(high)),
+                         r.history) for r, v in zip(results, values, strict=True)]
 
 
 _OPTIMIZERS: dict = {}

@@ -310,11 +310,16 @@ def learn_values_many(
     config: ValueConfig,
     *,
     keys: list[PRNGKeyArray],
+    checkpoints: list[str | Path] | None = None,
     progress: bool = True,
 ) -> list[ValueResult]:
     """[`learn_values`][selfguide_rl.learn_values] for several keys at once, in one compiled
     program (the members' networks stacked, the step vmapped): member `m` equals
     `learn_values(data, config, key=keys[m])` up to float32 rounding of batched products.
+
+    `checkpoints`: one path per key (or `None`), each an ordinary value checkpoint of its
+    member (`load_values` reads it), written after every chunk; when all exist the run
+    resumes from them.
 
     **Returns:** one [`ValueResult`][selfguide_rl.ValueResult] per key.
     """
@@ -325,30 +330,63 @@ def learn_values_many(
             f"learn_values_many: `data` must be Transitions, got {type(data).__name__}."
         )
     check_value_config(config)
-    if len(keys) < 1:
+    count = len(keys)
+    if count < 1:
         raise ValueError("learn_values_many: pass at least one key.")
+    if checkpoints is not None and len(checkpoints) != count:
+        raise ValueError(
+            f"learn_values_many: need one checkpoint path per key, got {len(checkpoints)}."
+        )
     optimizer = adam(config.learning_rate)
     splits = [jr.split(k) for k in keys]
     states = [_init_state(data.obs_dim, data.act_dim, config, optimizer, init_key)
               for init_key, _ in splits]
+    metas = [{"config": _config_json(config), "num_examples": len(data),
+              "obs_dim": data.obs_dim, "act_dim": data.act_dim, "key": tree_fingerprint(k)}
+             for k in keys]
+    histories: list[list] = [[] for _ in keys]
+    if checkpoints is not None and all(Path(c).exists() for c in checkpoints):
+        resumed = [resume_state(c, st, kind="values", meta=m,
+                                compare=("config", "num_examples", "obs_dim", "act_dim"),
+                                call="learn_values_many")
+                   for c, st, m in zip(checkpoints, states, metas, strict=True)]
+        states, histories = [r[0] for r in resumed], [list(r[1]) for r in resumed]
+        if len({int(st.step) for st in states}) != 1:
+            raise ValueError(
+                "learn_values_many: the checkpoints hold different steps "
+                f"({[int(st.step) for st in states]}); resume them one by one."
+            )
     state = MemberState(stack(states), jnp.stack([b for _, b in splits]),
-                        jnp.asarray(0, jnp.int32))
+                        jnp.asarray(int(states[0].step), jnp.int32))
     bundle = (
         data.observations, data.actions, data.rewards, data.next_observations,
         data.terminals.astype(jnp.float32),
     )
     metrics = ("q_loss", "v_loss", "q_mean")
+    width = len(metrics)
+
+    def member_rows(rows, m: int) -> list[tuple]:
+        return histories[m] + [(r[0], *r[1 + m * width: 1 + (m + 1) * width], r[-1])
+                               for r in rows]
+
+    def save(st, rows) -> None:
+        for m, (path, member) in enumerate(zip(checkpoints, unstack(st.members, count),
+                                               strict=True)):
+            save_values(path, member, metas[m], member_rows(rows, m))
+
+    checkpointing = None if checkpoints is None else Checkpointing(Path(checkpoints[0]), save)
     state, rows = run_training(
         Members(ValueStep(config, optimizer)), state, bundle, key=keys[0], steps=config.steps,
-        metrics=member_names(metrics, len(keys)), name="values",
+        metrics=member_names(metrics, count), name="values",
         steps_per_chunk=config.steps_per_chunk, progress=progress,
-        after_chunk=_stop_if_not_finite,
+        after_chunk=_stop_if_not_finite, checkpointing=checkpointing,
     )
+    if checkpoints is not None and not all(Path(c).exists() for c in checkpoints):
+        save(state, rows)
     results = []
-    for m, member in enumerate(unstack(state.members, len(keys))):
-        k = len(metrics)
-        cols = [[r[0] for r in rows], *([r[1 + m * k + i] for r in rows] for i in range(k)),
-                [r[-1] for r in rows]]
+    for m, member in enumerate(unstack(state.members, count)):
+        history = member_rows(rows, m)
+        cols = list(zip(*history, strict=True)) if history else [[]] * len(_HISTORY)
         hist = {name: np.asarray(c) for name, c in zip(_HISTORY, cols, strict=True)}
         results.append(ValueResult(Values(member.target, member.value), member, hist))
     return results

@@ -239,3 +239,38 @@ def test_during_training_settings_are_checked_first(tiny_maze, tmp_path):
     with pytest.raises(ValueError, match=r"keep_checkpoints \[300\] cannot be kept"):
         sgrl.train_run(tiny_maze, tmp_path / "x", overrides=TINY, keep_checkpoints=(100, 300))
     assert not (tmp_path / "x").exists()
+
+
+def test_seeds_trained_together_equal_their_single_runs(reference_run, tiny_maze, tmp_path):
+    import equinox as eqx
+
+    agents = sgrl.train_runs(tiny_maze, tmp_path / "many", seeds=(0, 1), overrides=TINY,
+                             progress=False)
+    assert [a.run_dir.name for a in agents] == ["seed0", "seed1"]
+    ref = reference_run  # seed 0 alone
+
+    def arrays(tree):
+        return [np.asarray(x) for x in jax.tree.leaves(eqx.filter(tree, eqx.is_array))]
+
+    for a, b in zip(arrays(ref.policy.values), arrays(agents[0].policy.values), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for a, b in zip(arrays(ref.actor), arrays(agents[0].actor), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for a, b in zip(arrays(ref.policy.model), arrays(agents[0].policy.model), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # Each seed's directory is an ordinary run: it loads, and a single run resumes it.
+    loaded = sgrl.load_run(tmp_path / "many" / "seed1")
+    for a, b in zip(arrays(loaded.policy.model), arrays(agents[1].policy.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(arrays(agents[0].policy.model)[0], arrays(agents[1].policy.model)[0])
+    with pytest.raises(ValueError, match="expected distinct seeds"):
+        sgrl.train_runs(tiny_maze, tmp_path / "x", seeds=(1, 1), overrides=TINY)
+
+
+def test_cli_seed_lists(tmp_path, capsys):
+    from selfguide_rl._cli import _seed_list
+
+    assert _seed_list("0-4") == (0, 1, 2, 3, 4) and _seed_list("0,2,5") == (0, 2, 5)
+    with pytest.raises(SystemExit):
+        main(["train", "x", "--run-dir", str(tmp_path), "--seeds", "a-b"])
+    assert "expected seeds as a range (0-4) or a list (0,2,5)" in capsys.readouterr().err
