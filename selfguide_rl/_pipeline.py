@@ -256,7 +256,7 @@ def train_runs(
     root: str | Path | None = None,
     progress: bool = True,
 ) -> list[Agent]:
-    """[`train_run`][selfguide_rl.train_run] for several seeds at once: the values and the
+    """`train_run` for several seeds at once: the values and the
     diffusion models of all seeds train side by side in one compiled program each
     (`learn_values_many`, `train_policy_many`); IQL's actors, which are cheap, one after
     the other. Seed `s` lives in `run_dir/seed<s>`, an ordinary run directory (`load_run`,
@@ -264,7 +264,7 @@ def train_runs(
     float32 rounding of batched products. An interrupted run resumes from the members'
     checkpoints (when every seed's checkpoint of a stage exists).
 
-    **Returns:** one [`Agent`][selfguide_rl.Agent] per seed.
+    **Returns:** one `Agent` per seed.
     """
     seeds = tuple(int(s) for s in seeds)
     if not seeds or len(set(seeds)) != len(seeds):

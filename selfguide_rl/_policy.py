@@ -256,12 +256,12 @@ def train_policy_many(
     checkpoints: list[str | Path] | None = None,
     progress: bool = True,
 ) -> list[PolicyResult]:
-    """[`train_policy`][selfguide_rl.train_policy] for several seeds at once (each with its
+    """`train_policy` for several seeds at once (each with its
     own weights, values and key) in one compiled program (`selfguide.train_many`): member
     `m` equals `train_policy(data, weights[m], config, key=keys[m], values=values[m], ...)`
     up to float32 rounding of batched products; `checkpoints` one per member, as there.
 
-    **Returns:** one [`PolicyResult`][selfguide_rl.PolicyResult] per member.
+    **Returns:** one `PolicyResult` per member.
     """
     caller = "train_policy_many"
     if not len(weights) == len(keys) == len(values) >= 1:

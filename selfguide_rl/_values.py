@@ -313,7 +313,7 @@ def learn_values_many(
     checkpoints: list[str | Path] | None = None,
     progress: bool = True,
 ) -> list[ValueResult]:
-    """[`learn_values`][selfguide_rl.learn_values] for several keys at once, in one compiled
+    """`learn_values` for several keys at once, in one compiled
     program (the members' networks stacked, the step vmapped): member `m` equals
     `learn_values(data, config, key=keys[m])` up to float32 rounding of batched products.
 
@@ -321,7 +321,7 @@ def learn_values_many(
     member (`load_values` reads it), written after every chunk; when all exist the run
     resumes from them.
 
-    **Returns:** one [`ValueResult`][selfguide_rl.ValueResult] per key.
+    **Returns:** one `ValueResult` per key.
     """
     from selfguide.training import Members, MemberState, member_names, stack, unstack
 
