@@ -295,6 +295,26 @@ def write_results(out: Path) -> None:
                          f"{mean_se(t['minus_bc'], t['minus_bc_se'])} "
                          f"{interval95(t['minus_bc'], t['minus_bc_se'], t['minus_bc_n'])}")
         lines.append(f"| {ds} | " + " | ".join(cells) + " |")
+    # Paired differences that the targets and the clip choice read.
+    pairs = (("swg", "idql"), ("swg", "iql"), ("swg-r", "swg"),
+             ("swg@10 no clip", "swg@10 clip 1"))
+    by_seed: dict = {}
+    for r in rows:
+        by_seed.setdefault((r["dataset"], r["method"]), {})[r["seed"]] = r["scores"]
+    lines += ["", "## Other paired differences", "",
+              "Mean ± seed-level SE of the difference, paired by seed. The last column is the "
+              "upper clip's effect at the fixed ρ = 10 (none minus 1).", "",
+              "| dataset | " + " | ".join(f"{a.upper()} − {b.upper()}" for a, b in pairs) + " |",
+              "|---|" + "---|" * len(pairs)]
+    for ds in table:
+        cells = []
+        for a, b in pairs:
+            if (ds, a) in by_seed and (ds, b) in by_seed:
+                d = sgrl.paired_difference(by_seed[(ds, a)], by_seed[(ds, b)])
+                cells.append(mean_se(d.mean, d.stderr))
+            else:
+                cells.append("–")
+        lines.append(f"| {ds} | " + " | ".join(cells) + " |")
     iqm_rows = []
     for m in methods:
         per_ds = {ds: bm[m]["per_seed"] for ds, bm in table.items() if m in bm}

@@ -139,3 +139,18 @@ def test_episodes_from_an_interleaved_replay_buffer():
     np.testing.assert_array_equal(episodes[1].observations[:, 0], [10.0, 11.0, 12.0, 13.0])
     assert list(episodes[1].terminations) == [False, False, True]
     assert list(episodes[2].truncations) == [True]  # cut by the end of the prefix
+
+
+def test_several_environments_side_by_side(tmp_path):
+    config = sac.SACConfig(hidden=(16, 16), batch_size=32, buffer_size=2000, random_steps=100,
+                           updates_per_round=50, num_envs=2)
+    result = sac.train_sac(ENV_ID, tmp_path / "two", steps=300, config=config, eval_every=100,
+                           eval_episodes=2, progress=False)
+    assert [e["step"] for e in result.evaluations] == [100, 200, 300] and result.steps == 300
+    buffer, settings = sac.load_replay(tmp_path / "two")
+    assert int(buffer.written) == 300 and settings["config"]["num_envs"] == 2
+    rows = buffer.first(300)
+    # Rows alternate between the two environments: each one's episodes are 10 steps long.
+    for env in (0, 1):
+        ends = np.flatnonzero(rows["truncations"][env::2] > 0)
+        assert ends.tolist() == list(range(9, 150, 10))
