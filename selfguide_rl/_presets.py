@@ -36,7 +36,8 @@ class Preset:
       [`AbstractWeighting`][selfguide_rl.AbstractWeighting] they name, with the values'
       `τ`.
     - `guidance_scale`: SWG's `ρ`; `clip_max`: the upper clip of `ŵ_0` in SWG and SWG-R
-      (`None`: none); `num_candidates`: `N` of SWG-R;
+      (`None`, the default: none; the reference clips at 1); `num_candidates`: `N` of
+      SWG-R;
       `idql_candidates`, `idql_temperature`: IDQL's `N` and candidate temperature (its
       code's 64 and 1).
     - `eval_episodes`, `eval_envs`: evaluation episodes per seed, and how many run in
@@ -52,7 +53,7 @@ class Preset:
     beta: float = 3.0
     w_max: float = 100.0
     guidance_scale: float = 10.0
-    clip_max: float | None = 1.0
+    clip_max: float | None = None
     num_candidates: int = 16
     idql_candidates: int = 64
     idql_temperature: float = 1.0

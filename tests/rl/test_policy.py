@@ -195,3 +195,13 @@ def test_candidates_spread_at_temperature_one_and_collapse_at_zero(trained_polic
 
     cold, warm = spread(0.0), spread(1.0)
     assert warm > 3 * cold, (cold, warm)
+
+
+def test_swg_has_no_upper_clip_by_default():
+    import math
+
+    assert math.isinf(float(sgrl.SWG().clip_max)) and math.isinf(float(sgrl.SWGR().clip_max))
+    assert sgrl.get_preset("maze2d").clip_max is None
+    assert float(sgrl.SWG(3.0, clip_max=1.0).clip_max) == 1.0
+    with pytest.raises(ValueError, match="clip_max must be > 1e-4"):
+        sgrl.SWG(3.0, clip_max=0.0)
