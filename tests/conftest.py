@@ -23,3 +23,18 @@ jax.config.update("jax_compilation_cache_dir", str(_CACHE))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+import signal  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _default_ctrl_c_handler():
+    """Every test starts with Python's own Ctrl-C handler, the state a user's program is in:
+    training installs its stop-after-the-chunk handler only over that one, so a handler left
+    behind by a library in the same test process would change what the Ctrl-C tests see."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield

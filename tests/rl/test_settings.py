@@ -84,7 +84,10 @@ def _interrupt_when(cmd, env, log: Path, ready, timeout: float = 240.0) -> tuple
     """Run `cmd` with stderr to `log`, send SIGINT once `ready(stderr)` holds; return the
     exit code and the whole stderr."""
     with log.open("w") as f:
-        proc = subprocess.Popen(cmd, env=env, stderr=f, stdout=subprocess.DEVNULL)
+        # The child starts with the default disposition of SIGINT (not one its parent may
+        # have set), so Python installs its own handler, as in a user's shell.
+        proc = subprocess.Popen(cmd, env=env, stderr=f, stdout=subprocess.DEVNULL,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         start = time.monotonic()
         while not ready(log.read_text()):
             if proc.poll() is not None or time.monotonic() - start > timeout:
