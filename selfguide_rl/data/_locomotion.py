@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ._minari import check_dataset_id, minari_root, minari_writes_to
+from ._minari import check_dataset_id, fresh_dataset_path, minari_root, minari_writes_to
 
 LOCOMOTION_ENVS: dict[str, str] = {
     "hopper": "Hopper-v5", "halfcheetah": "HalfCheetah-v5", "walker2d": "Walker2d-v5",
@@ -256,26 +256,6 @@ def _episodes_from_replay(buffer: dict[str, np.ndarray], n: int, num_envs: int) 
     return out
 
 
-def _returns(env_id: str, policy, *, episodes: int, seed: int) -> np.ndarray:
-    import gymnasium as gym
-
-    env = gym.make(env_id)
-    low, high = env.action_space.low, env.action_space.high
-    out = []
-    try:
-        for i in range(episodes):
-            obs, _ = env.reset(seed=seed + i)
-            total, done, t = 0.0, False, 0
-            while not done:
-                a = np.asarray(policy(np.asarray(obs[None], np.float32), t))[0]
-                obs, r, term, trunc, _ = env.step(low + (a + 1.0) * 0.5 * (high - low))
-                total, done, t = total + float(r), term or trunc, t + 1
-            out.append(total)
-    finally:
-        env.close()
-    return np.asarray(out)
-
-
 def _policies(actor, seed: int):
     """`(stochastic, deterministic)` policies `(obs, t) -> actions` of a SAC actor."""
     import jax.numpy as jnp
@@ -323,6 +303,8 @@ def collect_locomotion(
 
     **Returns:** a [`LocomotionReport`][selfguide_rl.LocomotionReport].
     """
+    from .sac._run import episode_returns
+
     caller = "collect_locomotion"
     env, _, kind = name.partition("-")
     _env_name(caller, env)
@@ -345,8 +327,10 @@ def collect_locomotion(
         rng = np.random.default_rng([seed, t])
         return rng.uniform(-1.0, 1.0, size=(obs.shape[0], expert.act_dim))
 
-    ref_min = float(_returns(env_id, random_policy, episodes=ref_episodes, seed=3 * 10**6).mean())
-    ref_max = float(_returns(env_id, expert_mode, episodes=ref_episodes, seed=3 * 10**6).mean())
+    ref_min, ref_max = (
+        float(episode_returns(env_id, policy, episodes=ref_episodes, seed=3 * 10**6).mean())
+        for policy in (random_policy, expert_mode)
+    )
     n = 1_000_000 if steps is None else steps
 
     if kind == "medium-expert":
@@ -394,14 +378,7 @@ def _write(caller, dataset_id, env_id, episodes, ref_min, ref_max, record, root,
     import minari
 
     with minari_writes_to(root):
-        path = minari_root(root) / dataset_id
-        if path.exists():
-            if not overwrite:
-                raise ValueError(
-                    f"{caller}: a dataset '{dataset_id}' already exists at {path}. Pass "
-                    "overwrite=True (`--force`) to replace it, or choose another dataset_id."
-                )
-            shutil.rmtree(path)
+        path = fresh_dataset_path(caller, dataset_id, root, overwrite)
         env = gym.make(env_id)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"minari\..*")
@@ -432,14 +409,7 @@ def _combine(caller, env, dataset_id, work_dir, steps, seed, ref_episodes, root,
                                ref_episodes=ref_episodes, root=root, progress=progress)
         parts.append(open_minari(caller, part_id, download=False, root=root))
     with minari_writes_to(root):
-        path = minari_root(root) / dataset_id
-        if path.exists():
-            if not overwrite:
-                raise ValueError(
-                    f"{caller}: a dataset '{dataset_id}' already exists at {path}. Pass "
-                    "overwrite=True (`--force`) to replace it, or choose another dataset_id."
-                )
-            shutil.rmtree(path)
+        path = fresh_dataset_path(caller, dataset_id, root, overwrite)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"minari\..*")
             dataset = minari.combine_datasets(parts, dataset_id)

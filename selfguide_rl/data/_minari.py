@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,23 @@ def minari_writes_to(root: str | Path | None) -> Iterator[None]:
             del os.environ["MINARI_DATASETS_PATH"]
         else:
             os.environ["MINARI_DATASETS_PATH"] = old
+
+
+def fresh_dataset_path(
+    caller: str, dataset_id: str, root: str | Path | None, overwrite: bool
+) -> Path:
+    """The folder a new dataset `dataset_id` is written to: an existing one is removed with
+    `overwrite`, else refused with the way out."""
+    path = minari_root(root) / dataset_id
+    if path.exists():
+        if not overwrite:
+            raise ValueError(
+                f"{caller}: a dataset '{dataset_id}' already exists at {path}. Pass "
+                "overwrite=True (`--force` on the command line) to replace it, or "
+                "choose another dataset_id."
+            )
+        shutil.rmtree(path)
+    return path
 
 
 def check_dataset_id(caller: str, dataset_id: str) -> str:

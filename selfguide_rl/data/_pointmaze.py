@@ -18,7 +18,6 @@ D4RL's: one fixed goal cell, a random start, the task's episode length.
 import copy
 import dataclasses
 import importlib.metadata
-import shutil
 import time
 import warnings
 from collections import deque
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._minari import check_dataset_id, minari_root, minari_writes_to
+from ._minari import check_dataset_id, fresh_dataset_path, minari_writes_to
 from ._tasks import import_gymnasium_robotics
 
 
@@ -340,15 +339,7 @@ def collect_pointmaze(
 
     start_all = time.perf_counter()
     with minari_writes_to(root):  # Minari's DataCollector writes where the variable says
-        path = minari_root(root) / dataset_id
-        if path.exists():
-            if not overwrite:
-                raise ValueError(
-                    f"{caller}: a dataset '{dataset_id}' already exists at {path}. Pass "
-                    "overwrite=True (`--force` on the command line) to replace it, or "
-                    "choose another dataset_id."
-                )
-            shutil.rmtree(path)
+        path = fresh_dataset_path(caller, dataset_id, root, overwrite)
 
         env = gym.make(
             task.env_id, continuing_task=True, reset_target=True, max_episode_steps=10**9

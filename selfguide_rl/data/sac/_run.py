@@ -127,9 +127,12 @@ def _make_envs(env_id: str, num_envs: int):
     return envs
 
 
-def evaluate_actor(actor: TanhGaussianActor, env_id: str, *, episodes: int, seed: int,
-                   low: np.ndarray | None = None, high: np.ndarray | None = None) -> np.ndarray:
-    """Returns of `episodes` deterministic episodes (seeds `seed`, `seed + 1`, ...)."""
+def episode_returns(env_id: str, policy: Callable, *, episodes: int, seed: int,
+                    low: np.ndarray | None = None,
+                    high: np.ndarray | None = None) -> np.ndarray:
+    """Returns of `episodes` episodes (seeds `seed`, `seed + 1`, ...) of
+    `policy(observations (1, o), t) -> actions (1, a) in [−1, 1]`, scaled to the action
+    space (`low`, `high`; default the environment's)."""
     import gymnasium as gym
 
     env = gym.make(env_id)
@@ -139,17 +142,23 @@ def evaluate_actor(actor: TanhGaussianActor, env_id: str, *, episodes: int, seed
     try:
         for i in range(episodes):
             obs, _ = env.reset(seed=seed + i)
-            total, done = 0.0, False
+            total, done, t = 0.0, False, 0
             while not done:
-                batch = jnp.asarray(obs[None], jnp.float32)
-                a = np.asarray(_deterministic_actions(actor, batch))[0]
+                a = np.asarray(policy(np.asarray(obs[None], np.float32), t))[0]
                 obs, r, term, trunc, _ = env.step(low + (a + 1.0) * 0.5 * (high - low))
-                total += float(r)
-                done = term or trunc
+                total, done, t = total + float(r), term or trunc, t + 1
             returns.append(total)
     finally:
         env.close()
     return np.asarray(returns)
+
+
+def evaluate_actor(actor: TanhGaussianActor, env_id: str, *, episodes: int, seed: int,
+                   low: np.ndarray | None = None, high: np.ndarray | None = None) -> np.ndarray:
+    """Returns of `episodes` deterministic episodes (seeds `seed`, `seed + 1`, ...)."""
+    return episode_returns(
+        env_id, lambda obs, t: _deterministic_actions(actor, jnp.asarray(obs)),
+        episodes=episodes, seed=seed, low=low, high=high)
 
 
 def _check(caller: str, env_id: str, steps: int, eval_every: int, eval_episodes: int,
