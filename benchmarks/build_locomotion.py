@@ -2,15 +2,18 @@
 HalfCheetah and Walker2d, all environments side by side.
 
     python benchmarks/build_locomotion.py --jobs 3               # D4RL's sizes (1M SAC steps)
+    python benchmarks/build_locomotion.py --policies-from benchmarks/results/locomotion
     python benchmarks/build_locomotion.py --sac-steps 1000 --steps 300 --out /tmp/loco  # smoke
 
 Stage 1 runs `selfguide-rl behaviour ENV` for each environment in its own process (CPU,
 one thread pool each: the networks are too small for an accelerator to pay); stage 2 runs
-`selfguide-rl collect ENV-KIND` for the fifteen datasets, `--jobs` at a time. Both stages
-resume: a finished SAC run or dataset is kept (the SAC runs checkpoint every 50k steps).
-Each process's output goes to `<out>/logs/`; a summary with the policies' returns, the
-datasets' sizes and reference scores, and the wall times is written to
-`<out>/summary.json` and printed.
+`selfguide-rl collect ENV-KIND` for the fifteen datasets, `--jobs` at a time. With
+`--policies-from DIR`, an environment whose policies are committed in `DIR/<env>/policies`
+skips stage 1 and is collected from them (its medium-replay reruns SAC to the medium step).
+Both stages resume: a finished SAC run or dataset is kept (the SAC runs checkpoint every
+50k steps; `--force` rebuilds the datasets). Each process's output goes to `<out>/logs/`; a
+summary with the policies' returns, the datasets' sizes and reference scores, and the wall
+times is written to `<out>/summary.json` and printed.
 """
 
 import argparse
@@ -55,6 +58,11 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=None,
                         help="transitions per dataset (default D4RL's 1M)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--policies-from", type=Path, default=None,
+                        help="use the policies kept in DIR/<env>/policies where they exist")
+    parser.add_argument("--ref-episodes", type=int, default=100,
+                        help="episodes per reference score (default 100, as Minari)")
+    parser.add_argument("--force", action="store_true", help="rebuild existing datasets")
     args = parser.parse_args(argv)
     envs = [e.strip() for e in args.envs.split(",") if e.strip()]
     logs = args.out / "logs"
@@ -63,24 +71,38 @@ def main(argv=None) -> int:
     cli = [sys.executable, "-m", "selfguide_rl._cli"]
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     started = time.perf_counter()
+    policies = {e: args.out / e / "policies" for e in envs}
+    if args.policies_from is not None:
+        for e in envs:
+            kept = args.policies_from / e / "policies"
+            if (kept / "policies.json").exists():
+                policies[e] = kept
+    trained = [e for e in envs if policies[e] == args.out / e / "policies"]
     stage1 = _run_all([(f"behaviour-{e}", [*cli, "behaviour", e, "--steps", str(args.sac_steps),
                                            "--work-dir", str(args.out), "--no-progress"])
-                       for e in envs], args.jobs, logs, env)
-    ready = [e for e in envs if stage1[f"behaviour-{e}"]["code"] == 0]
-    steps = [] if args.steps is None else ["--steps", str(args.steps)]
+                       for e in trained], args.jobs, logs, env)
+    ready = [e for e in envs if e not in trained or stage1[f"behaviour-{e}"]["code"] == 0]
+    steps = ["--ref-episodes", str(args.ref_episodes)]
+    steps += [] if args.steps is None else ["--steps", str(args.steps)]
+
+    def collect(e: str, kind: str) -> list[tuple[str, list[str]]]:
+        if (minari / "selfguide" / e / f"{kind}-v0" / "data").exists() and not args.force:
+            print(f"{e}-{kind}: kept (exists; --force rebuilds it)", flush=True)
+            return []
+        return [(f"collect-{e}-{kind}",
+                 [*cli, "collect", f"{e}-{kind}", "--work-dir", str(args.out),
+                  "--policies", str(policies[e]), "--out", str(minari), "--force", *steps])]
+
     # medium-expert reads the medium and expert datasets: run it after them.
-    first = [(f"collect-{e}-{k}", [*cli, "collect", f"{e}-{k}", "--work-dir", str(args.out),
-                                   "--out", str(minari), "--force", *steps])
-             for e in ready for k in KINDS if k != "medium-expert"]
-    stage2 = _run_all(first, args.jobs, logs, env)
-    stage3 = _run_all([(f"collect-{e}-medium-expert",
-                        [*cli, "collect", f"{e}-medium-expert", "--work-dir", str(args.out),
-                         "--out", str(minari), "--force", *steps]) for e in ready],
-                      args.jobs, logs, env)
+    stage2 = _run_all([c for e in ready for k in KINDS if k != "medium-expert"
+                       for c in collect(e, k)], args.jobs, logs, env)
+    stage3 = _run_all([c for e in ready for c in collect(e, "medium-expert")
+                       if not any(stage2.get(f"collect-{e}-{k}", {}).get("code")
+                                  for k in ("medium", "expert"))], args.jobs, logs, env)
     summary = {"processes": {**stage1, **stage2, **stage3},
                "wall_seconds": time.perf_counter() - started, "policies": {}, "datasets": {}}
     for e in ready:
-        record = json.loads((args.out / e / "policies" / "policies.json").read_text())
+        record = json.loads((policies[e] / "policies.json").read_text())
         summary["policies"][e] = record["policies"]
     sys.path.insert(0, str(ROOT))
     import minari as minari_lib

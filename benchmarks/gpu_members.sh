@@ -9,18 +9,8 @@
 # five seeds together, timed on chunks and extrapolated (500k value steps, 1M diffusion
 # steps, 5 x 20 evaluation episodes). Each stage runs even if the other fails.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-PY=${PYTHON:-python3}
 OUT=${OUT_DIR:-benchmarks/results/members_gpu}
-mkdir -p "$OUT"
-LOG="$OUT/gpu_members.log"
-{
-  date -u
-  git rev-parse --short HEAD 2>/dev/null || true
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 || true
-  "$PY" -c 'import jax; print("jax", jax.__version__, jax.devices())'
-} 2>&1 | tee "$LOG"
+source "$(dirname "$0")/gpu_env.sh" gpu_members.log
 status=0
 timeout "${MEMBERS_LIMIT_S:-300}" "$PY" benchmarks/members.py --ks 1,2,5,10 --steps 2000 \
   --out "$OUT" 2>&1 | tee -a "$LOG" || status=1

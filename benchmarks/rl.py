@@ -1,11 +1,15 @@
 """Offline-RL benchmark: BC, IQL, IDQL, SWG and SWG-R on the same data, critic and budget.
 
-CPU suite (default): PointMaze UMaze and Medium, sparse and dense, in D4RL's view (4-d
-observations, rewards for the evaluation goal; collected here by D4RL's maze2d recipe from
-fixed seeds when missing). `--datasets door-human` adds D4RL's real `door-human-v0`
-(Fu et al., 2020; demonstrations of Rajeswaran et al., 2018, DAPG; CC BY 4.0) from the
-shared data folder. For every dataset and seed one run trains the values, IQL's actor
-(from those values) and ONE diffusion model over `[a, w]`:
+Two suites. `--suite pointmaze` (default): PointMaze UMaze and Medium, sparse and dense, in
+D4RL's view (4-d observations, rewards for the evaluation goal; collected here by D4RL's
+maze2d recipe from fixed seeds when missing); `--datasets door-human` adds D4RL's real
+`door-human-v0` (Fu et al., 2020; demonstrations of Rajeswaran et al., 2018, DAPG; CC BY
+4.0) from the shared data folder. `--suite locomotion`: Hopper, Walker2d and HalfCheetah ×
+medium, medium-replay, medium-expert, the D4RL family rebuilt here by its recipe (SAC
+behaviour policies in Gymnasium's `*-v5`; `benchmarks/build_locomotion.py`, or
+`selfguide-rl behaviour ENV` then `selfguide-rl collect ENV-KIND`), read from
+`--locomotion-dir` (a dataset not built yet is a note). For every dataset and seed one run
+trains the values, IQL's actor (from those values) and ONE diffusion model over `[a, w]`:
 
 - BC: the diffusion model unguided (the behaviour policy),
 - IQL: the Gaussian actor by advantage-weighted regression (β per family, IQL paper),
@@ -21,12 +25,16 @@ Statistics at the level of seeds: mean ± standard error of the seed means, the 
 difference to BC with its seed-level standard error, and the IQM over (dataset, seed) runs
 with a stratified bootstrap 95% interval.
 
-    nice -n 19 python benchmarks/rl.py --jobs 2        # the CPU suite, 5 seeds, 2 processes
+    nice -n 19 python benchmarks/rl.py --jobs 2          # PointMaze, 5 seeds, 2 processes
     nice -n 19 python benchmarks/rl.py --quick --jobs 2  # UMaze dense, 2 seeds: ~10 min
+    nice -n 19 python benchmarks/rl.py --suite locomotion --jobs 2          # 9 datasets
+    nice -n 19 python benchmarks/rl.py --suite locomotion --quick --jobs 2  # Hopper m-r, 3 seeds
+    python benchmarks/rl.py --suite locomotion --full --jobs 16  # the paper's budget (GPU)
 
-Every (dataset, seed) run writes its own part file as it finishes and the tables are rebuilt
-from all parts, so an interrupted benchmark resumes where it stopped (finished runs are
-skipped; an unfinished one resumes from its checkpoints).
+Every (dataset, seed) run writes its own part file as it finishes (all five methods share
+the run's critic and diffusion model, so the part holds every method's rows) and the tables
+and plots are rebuilt from all parts, so an interrupted benchmark resumes where it stopped
+(finished runs are skipped; an unfinished one resumes from its checkpoints).
 """
 
 import argparse
@@ -65,6 +73,10 @@ FIXED_SCALE = 10.0
 COLUMNS = ("bc", "iql", "idql", "swg", "swg-r", "swg@10 clip 1", "swg@10 no clip")
 VALIDATION_SEED_OFFSET = 1000  # evaluation seed s -> environment seeds from (1000 + s) * 10^4
 QUICK_DATASET = "pointmaze-umaze-dense"  # the CPU budget separates the methods there
+# The D4RL locomotion family as built here (ids `selfguide/<env>/<kind>-v0`).
+LOCOMOTION = tuple(f"{env}-{kind}" for env in ("hopper", "walker2d", "halfcheetah")
+                   for kind in ("medium", "medium-replay", "medium-expert"))
+QUICK_LOCOMOTION = "hopper-medium-replay"
 
 
 def clip_label(clip: float | None) -> str:
@@ -81,25 +93,40 @@ def ensure_pointmaze(root: Path, name: str, steps: int) -> str:
     return dataset_id
 
 
-def suite(args) -> tuple[dict[str, tuple[str, str | None]], list[str]]:
-    """`{name: (source, dataset_id)}` of the datasets to run, and notes on those missing."""
+def suite(args) -> tuple[dict[str, tuple[str, str | None, Path]], list[str]]:
+    """`{name: (source, dataset_id, minari_root)}` of the datasets to run, and notes on those
+    missing."""
     notes: list[str] = []
-    names = list(POINTMAZE) if args.datasets is None else [
+    default = list(LOCOMOTION if args.suite == "locomotion" else POINTMAZE)
+    if args.quick:
+        default = [QUICK_LOCOMOTION if args.suite == "locomotion" else QUICK_DATASET]
+    names = default if args.datasets is None else [
         d.strip() for d in args.datasets.split(",") if d.strip()]
-    if args.quick and args.datasets is None:
-        names = [QUICK_DATASET]
+    pointmaze_root = (args.work / "minari").resolve()
+    locomotion_root = (args.locomotion_dir / "minari").resolve()
     out = {}
     for name in names:
         if name in POINTMAZE:
-            out[name] = (sgrl.POINTMAZE_TASKS[name].default_dataset_id, None)
+            out[name] = (sgrl.POINTMAZE_TASKS[name].default_dataset_id, None, pointmaze_root)
+        elif name in LOCOMOTION:
+            env, kind = name.split("-", 1)
+            dataset_id = f"selfguide/{env}/{kind}-v0"
+            if (locomotion_root / dataset_id / "data").exists():
+                out[name] = (dataset_id, None, locomotion_root)
+            else:
+                notes.append(f"{name}: not built in {locomotion_root} (build it with "
+                             f"`python benchmarks/build_locomotion.py --envs {env}`, or "
+                             f"`selfguide-rl behaviour {env} --work-dir {args.locomotion_dir}` "
+                             f"then `selfguide-rl collect {name} --work-dir "
+                             f"{args.locomotion_dir} --out {locomotion_root}`)")
         elif name.startswith("door-human"):
             if DOOR_FILE.is_file():
-                out["door-human-v0"] = (str(DOOR_FILE), "door-human-v0")
+                out["door-human-v0"] = (str(DOOR_FILE), "door-human-v0", pointmaze_root)
             else:
                 notes.append(f"door-human-v0: file not found at {DOOR_FILE}")
         else:
             raise SystemExit(f"rl.py: unknown dataset {name!r}; expected one of "
-                             f"{', '.join(POINTMAZE)}, door-human")
+                             f"{', '.join(POINTMAZE)}, {', '.join(LOCOMOTION)}, door-human")
     return out, notes
 
 
@@ -108,16 +135,21 @@ def part_path(out: Path, name: str, seed: int) -> Path:
 
 
 def run_one(args, name: str, source: str, dataset_id: str | None, seed: int,
-            overrides: dict, minari_root: Path) -> dict:
+            overrides: dict, minari_root: Path, trained=None) -> dict:
     """Train one (dataset, seed), choose ρ and the clip on validation episodes, score every
-    method on test episodes; returns the part's record."""
-    run_dir = args.work / "runs" / name / f"seed{seed}"
-    t0 = time.perf_counter()
-    if name in POINTMAZE:
-        ensure_pointmaze(minari_root, name, POINTMAZE[name])
-    agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
-                           overrides=overrides, root=minari_root, progress=False)
-    train_s = time.perf_counter() - t0
+    method on test episodes; returns the part's record. `trained`: `(agent, seconds)` of a
+    run already trained with its dataset's other seeds (`--together`)."""
+    if trained is None:
+        run_dir = args.work / "runs" / name / f"seed{seed}"
+        t0 = time.perf_counter()
+        if name in POINTMAZE:
+            ensure_pointmaze(minari_root, name, POINTMAZE[name])
+        agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
+                               full=args.full, overrides=overrides, root=minari_root,
+                               progress=False)
+        train_s = time.perf_counter() - t0
+    else:
+        agent, train_s = trained
 
     # Validation: SWG over the grid, on environment seeds no test episode uses.
     t1 = time.perf_counter()
@@ -267,7 +299,8 @@ def write_results(out: Path) -> None:
         "process time in all.",
         "",
         "Normalised test score (0: random policy, 100: the dataset's expert; for the local "
-        "PointMaze datasets the noise-free waypoint controller): mean over seeds of each "
+        "PointMaze datasets the noise-free waypoint controller, for the locomotion datasets "
+        "built here the SAC expert policy): mean over seeds of each "
         "seed's mean test-episode score ± the standard error of the seed means. SWG and "
         "SWG-R use the ρ and clip chosen on validation episodes; `SWG@10` is the preset's "
         "fixed ρ = 10 with the upper clip of ŵ_0 at 1 (the previous default) or none.",
@@ -315,13 +348,14 @@ def write_results(out: Path) -> None:
             else:
                 cells.append("–")
         lines.append(f"| {ds} | " + " | ".join(cells) + " |")
-    iqm_rows = []
+    iqm_rows, iqm_points = [], {}
     for m in methods:
         per_ds = {ds: bm[m]["per_seed"] for ds, bm in table.items() if m in bm}
         runs = sum(len(v) for v in per_ds.values())
         if per_ds and all(len(v) >= 2 for v in per_ds.values()):
             iqm, lo, hi = sgrl.iqm_interval(per_ds)
             iqm_rows.append(f"| {m.upper()} | {iqm:.1f} | [{lo:.1f}, {hi:.1f}] | {runs} |")
+            iqm_points[m] = (iqm, lo, hi)
         elif per_ds:  # the stratified bootstrap resamples each dataset's runs: ≥ 2 each
             iqm = sgrl.interquartile_mean([x for v in per_ds.values() for x in v])
             iqm_rows.append(f"| {m.upper()} | {iqm:.1f} | – (a dataset has one run) | {runs} |")
@@ -372,6 +406,12 @@ def write_results(out: Path) -> None:
     if notes:
         lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]
     out.mkdir(parents=True, exist_ok=True)
+    try:  # the plots are a view of the tables; a plotting failure must not lose them
+        plot_results(out, table, iqm_points)
+        lines += ["## Plots", "", "![per dataset](scores.png)", "",
+                  "![IQM over runs](iqm.png)", ""]
+    except Exception as err:  # noqa: BLE001
+        print(f"plots not drawn ({type(err).__name__}: {err})", flush=True)
     atomic_write_text(out / "results.md", "\n".join(lines))
     flat = [{"dataset": d, "method": m, **{k: v for k, v in t.items() if k != "per_seed"},
              "per_seed": " ".join(f"{x:.2f}" for x in t["per_seed"])}
@@ -384,6 +424,60 @@ def write_results(out: Path) -> None:
          "door_published": DOOR_PUBLISHED}, indent=1, default=float))
 
 
+PLOTTED = ("bc", "iql", "idql", "swg", "swg-r")
+
+
+def plot_results(out: Path, table: dict, iqm_points: dict) -> None:
+    """`scores.png`: per dataset, each method's seed-level mean with its 95% interval
+    (Student t over the seeds); `iqm.png`: the IQM over all runs with its stratified bootstrap
+    95% interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    methods = [m for m in PLOTTED if any(m in t for t in table.values())]
+    shades = ("0.6", "tab:orange", "tab:green", "tab:blue", "tab:purple")
+    colors = dict(zip(PLOTTED, shades, strict=True))
+    datasets = list(table)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(datasets) * len(methods) / 4), 3.6))
+    width = 0.8 / max(len(methods), 1)
+    for j, m in enumerate(methods):
+        xs, ys, errs = [], [], []
+        for i, ds in enumerate(datasets):
+            t = table[ds].get(m)
+            if t is None:
+                continue
+            n = len(t["per_seed"])
+            half = stats.t.ppf(0.975, n - 1) * t["se"] if n >= 2 else 0.0
+            xs.append(i + (j - (len(methods) - 1) / 2) * width)
+            ys.append(t["mean"])
+            errs.append(half)
+        ax.bar(xs, ys, width, yerr=errs, capsize=2, color=colors[m], label=m.upper())
+    ax.set_xticks(range(len(datasets)), datasets, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("normalised score")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.legend(fontsize=7, ncol=len(methods), loc="upper left")
+    ax.set_title("mean over seeds, 95% interval of the seed means", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out / "scores.png", dpi=130)
+    plt.close(fig)
+    if not iqm_points:
+        return
+    shown = [m for m in methods if m in iqm_points]
+    fig, ax = plt.subplots(figsize=(5.0, 0.45 * len(shown) + 1.0))
+    for i, m in enumerate(shown):
+        iqm, lo, hi = iqm_points[m]
+        ax.plot([lo, hi], [i, i], color=colors[m], lw=6, alpha=0.5, solid_capstyle="butt")
+        ax.plot([iqm], [i], "|", color="k", ms=14)
+    ax.set_yticks(range(len(shown)), [m.upper() for m in shown])
+    ax.set_xlabel("IQM of normalised score (stratified bootstrap 95% interval)")
+    fig.tight_layout()
+    fig.savefig(out / "iqm.png", dpi=130)
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=None, help="seeds 0..K-1 (default 5)")
@@ -393,28 +487,43 @@ def main(argv=None) -> int:
                         help="validation episodes per seed and (ρ, clip) (default 5)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="processes running (dataset, seed) runs side by side")
+    parser.add_argument("--suite", choices=("pointmaze", "locomotion"), default="pointmaze",
+                        help="the datasets (default pointmaze)")
     parser.add_argument("--quick", action="store_true",
-                        help="UMaze dense only, 2 seeds, 5 test and 3 validation episodes: "
-                             "a first table in about ten minutes with --jobs 2 (written to "
-                             "benchmarks/results/rl-quick)")
+                        help="pointmaze: UMaze dense only, 2 seeds, 5 test and 3 validation "
+                             "episodes (about ten minutes with --jobs 2); locomotion: Hopper "
+                             "medium-replay only, 3 seeds, 5 test and 3 validation episodes. "
+                             "Written to benchmarks/results/<suite folder>-quick")
+    parser.add_argument("--full", action="store_true",
+                        help="the paper's budget (500k value steps, 1M diffusion steps at "
+                             "batch 1024, T = 15, the reference network): for a GPU machine")
+    parser.add_argument("--together", action="store_true",
+                        help="train each dataset's seeds side by side in one compiled program "
+                             "(train_runs): for an accelerator, where one run leaves it idle")
     parser.add_argument("--datasets", default=None,
-                        help="comma-separated subset: " + ", ".join(POINTMAZE) + ", door-human")
-    parser.add_argument("--work", type=Path, default=ROOT / "runs" / "rl-bench")
+                        help="comma-separated subset: " + ", ".join((*POINTMAZE, *LOCOMOTION))
+                        + ", door-human")
+    parser.add_argument("--locomotion-dir", type=Path, default=ROOT / "runs" / "locomotion",
+                        help="where the locomotion build lives (its datasets in <dir>/minari)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="run directories (default runs/rl-bench, runs/rl-locomotion)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="results folder (default benchmarks/results/rl)")
+                        help="results folder (default benchmarks/results/rl or rl_locomotion)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="FIELD=VALUE", help="preset override for every run")
     parser.add_argument("--report-only", action="store_true",
                         help="rebuild the tables from the finished parts and exit")
     parser.add_argument("--runs", default=None, help=argparse.SUPPRESS)  # a worker's share
     args = parser.parse_args(argv)
-    args.seeds = args.seeds or (2 if args.quick else 5)
+    locomotion = args.suite == "locomotion"
+    args.seeds = args.seeds or ((3 if locomotion else 2) if args.quick else 5)
     args.episodes = args.episodes or (5 if args.quick else 10)
     args.val_episodes = args.val_episodes or (3 if args.quick else 5)
-    default_out = "rl-quick" if args.quick else "rl"
-    args.out = args.out or ROOT / "benchmarks" / "results" / default_out
-    if args.quick:
-        args.work = args.work.with_name(args.work.name + "-quick")
+    suffix = ("-quick" if args.quick else "") + ("-full" if args.full else "")
+    folder = "rl_locomotion" if locomotion else "rl"
+    args.out = args.out or ROOT / "benchmarks" / "results" / (folder + suffix)
+    if args.work is None:
+        args.work = ROOT / "runs" / (("rl-locomotion" if locomotion else "rl-bench") + suffix)
     if args.report_only:
         write_results(args.out)
         return 0
@@ -422,13 +531,13 @@ def main(argv=None) -> int:
     for text in args.overrides:
         k, v = text.split("=", 1)
         overrides[k] = json.loads(v)
-    minari_root = (args.work / "minari").resolve()
     datasets, notes = suite(args)
 
     if args.runs is not None:  # a worker: run its share, write parts
         for item in args.runs.split(","):
-            name, seed = item.rsplit(":", 1)
-            _run_and_save(args, name, datasets[name], int(seed), overrides, minari_root)
+            name, seeds = item.rsplit(":", 1)
+            _run_items(args, name, datasets[name], [int(s) for s in seeds.split("+")],
+                       overrides)
         return 0
 
     given = list(argv if argv is not None else sys.argv[1:])
@@ -441,16 +550,21 @@ def main(argv=None) -> int:
     for name in datasets:  # collect before the workers start, so they do not race
         if name in POINTMAZE:
             try:
-                ensure_pointmaze(minari_root, name, POINTMAZE[name])
+                ensure_pointmaze(datasets[name][2], name, POINTMAZE[name])
             except Exception as err:  # noqa: BLE001  (a note, and the suite goes on)
                 _note(args.out, f"{name}: could not be collected ({type(err).__name__}: "
                                 f"{str(err)[:200]})")
-    pending = [(n, s) for s in range(args.seeds) for n in datasets
+    pending = [(n, str(s)) for s in range(args.seeds) for n in datasets
                if not part_path(args.out, n, s).exists()]
-    print(f"{len(pending)} (dataset, seed) runs to do with {args.jobs} process(es)", flush=True)
+    print(f"{len(pending)} (dataset, seed) runs to do with {args.jobs} process(es)"
+          + (", each dataset's seeds trained together" if args.together else ""), flush=True)
+    if args.together:  # one item per dataset: its pending seeds
+        pending = [(n, "+".join(s for m, s in pending if m == n))
+                   for n in datasets if any(m == n for m, _ in pending)]
     if args.jobs <= 1:
-        for name, seed in pending:
-            _run_and_save(args, name, datasets[name], seed, overrides, minari_root)
+        for name, seeds in pending:
+            _run_items(args, name, datasets[name], [int(s) for s in seeds.split("+")],
+                       overrides)
     else:
         shares = [pending[j::args.jobs] for j in range(args.jobs)]
         base = [sys.executable, str(Path(__file__).resolve()), *[a for a in given
@@ -467,6 +581,17 @@ def main(argv=None) -> int:
     return 0
 
 
+def _run_items(args, name, spec, seeds, overrides) -> None:
+    """Run and save the (dataset, seed) parts of `seeds`, trained one by one or, with
+    `--together`, in one program."""
+    if not args.together:
+        for seed in seeds:
+            _run_and_save(args, name, spec, seed, overrides)
+        return
+    for seed, trained in _train_together(args, name, spec, seeds, overrides).items():
+        _run_and_save(args, name, spec, seed, overrides, trained)
+
+
 def _note(out: Path, note: str) -> None:
     notes_file = out / "notes.json"
     notes = json.loads(notes_file.read_text()) if notes_file.exists() else []
@@ -475,11 +600,28 @@ def _note(out: Path, note: str) -> None:
     print(note, flush=True)
 
 
-def _run_and_save(args, name, spec, seed, overrides, minari_root) -> None:
-    source, dataset_id = spec
+def _train_together(args, name, spec, seeds, overrides) -> dict:
+    """`--together`: the dataset's pending seeds trained in one program (`train_runs`);
+    `{seed: (agent, seconds per seed)}`, or `{}` (with a note) where training failed."""
+    source, dataset_id, minari_root = spec
+    started = time.perf_counter()
+    try:
+        agents = sgrl.train_runs(source, args.work / "runs" / name, seeds=tuple(seeds),
+                                 dataset_id=dataset_id, full=args.full, overrides=overrides,
+                                 root=minari_root, progress=False)
+    except Exception as err:  # noqa: BLE001  (report and go on)
+        _note(args.out, f"{name} seeds {','.join(map(str, seeds))}: training failed "
+                        f"({type(err).__name__}: {str(err)[:200]})")
+        return {}
+    seconds = (time.perf_counter() - started) / len(seeds)
+    return {s: (a, seconds) for s, a in zip(seeds, agents, strict=True)}
+
+
+def _run_and_save(args, name, spec, seed, overrides, trained=None) -> None:
+    source, dataset_id, minari_root = spec
     started = time.perf_counter()
     try:  # a dataset or environment that cannot be built is a note, not the end
-        part = run_one(args, name, source, dataset_id, seed, overrides, minari_root)
+        part = run_one(args, name, source, dataset_id, seed, overrides, minari_root, trained)
     except Exception as err:  # noqa: BLE001  (report and go on)
         _note(args.out, f"{name} seed {seed}: failed ({type(err).__name__}: {str(err)[:200]})")
         return

@@ -66,6 +66,11 @@ def _collect_arguments(parser: argparse.ArgumentParser) -> None:
         help="locomotion: where `selfguide-rl behaviour` put <env>/sac and <env>/policies "
         "(default runs/locomotion)",
     )
+    parser.add_argument(
+        "--policies", type=Path, default=None,
+        help="locomotion: the kept policies to roll out (default <work-dir>/<env>/policies; "
+        "e.g. the committed benchmarks/results/locomotion/<env>/policies)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument(
         "--out",
@@ -137,12 +142,13 @@ def _collect_locomotion(args: argparse.Namespace) -> int:
     from .data import collect_locomotion
 
     env = args.task.split("-")[0]
-    print(f"collecting {args.task} (seed {args.seed}) from the policies in "
-          f"{args.work_dir / env / 'policies'} ...", flush=True)
+    policies = args.policies or args.work_dir / env / "policies"
+    print(f"collecting {args.task} (seed {args.seed}) from the policies in {policies} ...",
+          flush=True)
     report = collect_locomotion(args.task, work_dir=args.work_dir / env, steps=args.steps,
                                 seed=args.seed, dataset_id=args.dataset_id,
                                 ref_episodes=args.ref_episodes, root=args.root,
-                                overwrite=args.force)
+                                overwrite=args.force, policies_dir=policies)
     print(f"wrote '{report.dataset_id}' to {report.path}: {report.steps:,} steps, "
           f"{report.episodes:,} episodes, reference scores {report.ref_min_score:.1f} (random) / "
           f"{report.ref_max_score:.1f} (expert), {report.seconds:.0f} s")

@@ -3,9 +3,10 @@ Gymnasium's MuJoCo `*-v5` environments, and five datasets per environment.
 
 - **Policies** ([`train_behaviour_policies`][selfguide_rl.train_behaviour_policies]): one
   SAC run of `steps` (10⁶) environment steps, evaluated every 10⁴ steps; the *expert* is
-  its final actor, the *medium* the first evaluated snapshot whose return reaches a third
-  of the expert's (D4RL: "about one third"). Both are kept with their SHA-256 and their
-  mean ± SE return over 50 deterministic episodes.
+  its final actor, the *medium* the first evaluated snapshot whose return lies between a
+  third and a half of the expert's, confirmed on 50 episodes (D4RL: "about one third").
+  Both are kept with their SHA-256 and their mean ± SE return over 50 deterministic
+  episodes.
 - **Datasets** ([`collect_locomotion`][selfguide_rl.collect_locomotion]), written as Minari
   datasets with `ref_min_score` (the random policy's mean return) and `ref_max_score` (the
   expert's):
@@ -39,7 +40,9 @@ LOCOMOTION_KINDS: tuple[str, ...] = ("random", "medium", "medium-replay", "exper
                                      "medium-expert")
 """The five datasets of each environment."""
 
-MEDIUM_FRACTION = 1 / 3
+MEDIUM_BAND = (1 / 3, 1 / 2)
+"""A medium policy's return as a share of the expert's (D4RL: "a third to a half")."""
+MEDIUM_CHECKS = 5  # snapshots at most whose return is re-measured on the final episodes
 SAC_DIR, POLICIES_DIR, POLICIES_FILE = "sac", "policies", "policies.json"
 
 
@@ -109,19 +112,24 @@ def train_behaviour_policies(
                        seed=seed, eval_every=eval_every, eval_episodes=eval_episodes,
                        progress=progress)
     evaluations = result.evaluations
+    snapshots = work_dir / SAC_DIR / "snapshots"
+
+    def final_returns(step: int) -> np.ndarray:
+        return evaluate_actor(load_actor_snapshot(snapshots / f"actor-step{step}.ckpt"),
+                              LOCOMOTION_ENVS[env], episodes=final_episodes, seed=2 * 10**6)
+
     expert_eval = evaluations[-1]
-    threshold = MEDIUM_FRACTION * expert_eval["mean_return"]
-    medium_eval = next(e for e in evaluations if e["mean_return"] >= threshold)
+    measured = {int(expert_eval["step"]): final_returns(int(expert_eval["step"]))}
+    medium_step = choose_medium_step(evaluations, float(measured[int(expert_eval["step"])]
+                                                        .mean()), final_returns, measured)
     out_dir = work_dir / POLICIES_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     kept = {}
-    for kind, ev in (("medium", medium_eval), ("expert", expert_eval)):
-        source = work_dir / SAC_DIR / "snapshots" / f"actor-step{ev['step']}.ckpt"
+    for kind, step in (("medium", medium_step), ("expert", int(expert_eval["step"]))):
         target = out_dir / f"{kind}.ckpt"
-        shutil.copyfile(source, target)
-        returns = evaluate_actor(load_actor_snapshot(target), LOCOMOTION_ENVS[env],
-                                 episodes=final_episodes, seed=2 * 10**6)
-        kept[kind] = BehaviourPolicy(kind, int(ev["step"]), target, _sha256(target),
+        shutil.copyfile(snapshots / f"actor-step{step}.ckpt", target)
+        returns = measured[step]
+        kept[kind] = BehaviourPolicy(kind, step, target, _sha256(target),
                                      float(returns.mean()),
                                      float(returns.std(ddof=1) / np.sqrt(returns.size)),
                                      int(returns.size))
@@ -130,13 +138,42 @@ def train_behaviour_policies(
         "sac_settings": json.loads((work_dir / SAC_DIR / "config.json").read_text()),
         "command": f"selfguide-rl behaviour {env} --steps {steps} --seed {seed}",
         "medium_rule": f"first evaluation (every {eval_every} steps, {eval_episodes} "
-                       f"episodes) with a return >= {MEDIUM_FRACTION:.3f} of the final one",
+                       f"episodes) with a return in [{MEDIUM_BAND[0]:.3f}, "
+                       f"{MEDIUM_BAND[1]:.3f}] of the expert's whose return over "
+                       f"{final_episodes} episodes is in that band too",
         "versions": {p: importlib.metadata.version(p)
                      for p in ("gymnasium", "mujoco", "jax", "equinox", "optax")},
         "policies": {k: {**dataclasses.asdict(v), "path": v.path.name} for k, v in kept.items()},
     }
     (out_dir / POLICIES_FILE).write_text(json.dumps(record, indent=2))
     return kept
+
+
+def choose_medium_step(evaluations: list[dict], expert_return: float, final_returns,
+                       measured: dict[int, np.ndarray]) -> int:
+    """The medium snapshot: the first evaluation whose return is within `MEDIUM_BAND` of
+    `expert_return` and whose return over the final episodes (`final_returns(step)`, kept in
+    `measured`) is within it too; at most `MEDIUM_CHECKS` snapshots are re-measured.
+
+    SAC's returns jump (Hopper: 975 at 120k steps, 337 at 140k, 2,687 at 150k), so the first
+    evaluation *above* a third can be far above a half; a band, confirmed on more episodes,
+    keeps the medium policy medium. Where no snapshot passes, the re-measured one nearest the
+    band's middle (else the first evaluation above the band's floor) is kept."""
+    low, high = (f * expert_return for f in MEDIUM_BAND)
+    final = evaluations[-1]["step"]
+    inside = [int(e["step"]) for e in evaluations
+              if low <= e["mean_return"] <= high and e["step"] != final]
+    for step in inside[:MEDIUM_CHECKS]:
+        measured[step] = final_returns(step)
+        if low <= measured[step].mean() <= high:
+            return step
+    if inside:
+        middle = (low + high) / 2
+        return min(inside[:MEDIUM_CHECKS], key=lambda s: abs(measured[s].mean() - middle))
+    step = next((int(e["step"]) for e in evaluations if e["mean_return"] >= low),
+                int(evaluations[0]["step"]))
+    measured.setdefault(step, final_returns(step))
+    return step
 
 
 def load_behaviour_policy(policies_dir: str | Path, kind: str) -> tuple[Any, dict]:
@@ -286,6 +323,7 @@ def collect_locomotion(
     root: str | Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    policies_dir: str | Path | None = None,
 ) -> LocomotionReport:
     """Build one locomotion dataset, e.g. `"hopper-medium-replay"`, as a Minari dataset.
 
@@ -300,6 +338,9 @@ def collect_locomotion(
     - `dataset_id`: default `selfguide/<env>/<kind>-v0`.
     - `ref_episodes`: episodes for each reference score.
     - `root`, `overwrite`: as in [`collect_pointmaze`][selfguide_rl.collect_pointmaze].
+    - `policies_dir`: the kept policies (default `work_dir/policies`), e.g. the committed
+      `benchmarks/results/locomotion/<env>/policies`; medium-replay then reruns SAC in
+      `work_dir` unless `work_dir/sac` holds the run.
 
     **Returns:** a [`LocomotionReport`][selfguide_rl.LocomotionReport].
     """
@@ -320,7 +361,8 @@ def collect_locomotion(
     work_dir = Path(work_dir)
     dataset_id = check_dataset_id(caller, dataset_id or f"selfguide/{env}/{kind}-v0")
     start = time.perf_counter()
-    expert, record = load_behaviour_policy(work_dir / POLICIES_DIR, "expert")
+    policies_dir = work_dir / POLICIES_DIR if policies_dir is None else Path(policies_dir)
+    expert, record = load_behaviour_policy(policies_dir, "expert")
     expert_mode = _policies(expert, seed)[1]
 
     def random_policy(obs, t):
@@ -335,12 +377,12 @@ def collect_locomotion(
 
     if kind == "medium-expert":
         return _combine(caller, env, dataset_id, work_dir, steps, seed, ref_episodes, root,
-                        overwrite, progress, start)
+                        overwrite, progress, start, policies_dir)
     if kind == "random":
         episodes = _rollout(env_id, random_policy, steps=n, seed=seed)
     elif kind in ("medium", "expert"):
         actor = expert if kind == "expert" else load_behaviour_policy(
-            work_dir / POLICIES_DIR, "medium")[0]
+            policies_dir, "medium")[0]
         episodes = _rollout(env_id, _policies(actor, seed)[0], steps=n, seed=seed)
     else:  # medium-replay
         episodes = _medium_replay(work_dir, record, steps, progress)
@@ -368,6 +410,14 @@ def _medium_replay(work_dir: Path, record: dict, steps: int | None, progress: bo
         train_sac(settings["env_id"], run, steps=medium_step, config=cfg, seed=settings["seed"],
                   eval_every=settings["eval_every"], eval_episodes=settings["eval_episodes"],
                   progress=progress)
+        rerun = _sha256(run / "snapshots" / f"actor-step{medium_step}.ckpt")
+        if rerun != record["policies"]["medium"]["sha256"]:
+            warnings.warn(
+                f"collect_locomotion: the rerun SAC's actor at step {medium_step} differs from "
+                f"the kept medium policy (sha256 {rerun[:12]}... != "
+                f"{record['policies']['medium']['sha256'][:12]}...): this machine's floating "
+                "point differs from the one that trained it, so the medium-replay buffer is a "
+                "statistically equivalent run, not the original transitions.", stacklevel=3)
     buffer, settings = load_replay(run)
     return _episodes_from_replay(buffer.first(n), n, int(settings["config"]["num_envs"]))
 
@@ -396,7 +446,7 @@ def _write(caller, dataset_id, env_id, episodes, ref_min, ref_max, record, root,
 
 
 def _combine(caller, env, dataset_id, work_dir, steps, seed, ref_episodes, root, overwrite,
-             progress, start) -> LocomotionReport:
+             progress, start, policies_dir) -> LocomotionReport:
     import minari
 
     from ._minari import open_minari
@@ -406,7 +456,8 @@ def _combine(caller, env, dataset_id, work_dir, steps, seed, ref_episodes, root,
         part_id = f"selfguide/{env}/{kind}-v0"
         if not (minari_root(root) / part_id / "data").exists():
             collect_locomotion(f"{env}-{kind}", work_dir=work_dir, steps=steps, seed=seed,
-                               ref_episodes=ref_episodes, root=root, progress=progress)
+                               ref_episodes=ref_episodes, root=root, progress=progress,
+                               policies_dir=policies_dir)
         parts.append(open_minari(caller, part_id, download=False, root=root))
     with minari_writes_to(root):
         path = fresh_dataset_path(caller, dataset_id, root, overwrite)
