@@ -19,10 +19,14 @@ times is written to `<out>/summary.json` and printed.
 import argparse
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = ("hopper", "halfcheetah", "walker2d")
@@ -63,6 +67,10 @@ def main(argv=None) -> int:
     parser.add_argument("--ref-episodes", type=int, default=100,
                         help="episodes per reference score (default 100, as Minari)")
     parser.add_argument("--force", action="store_true", help="rebuild existing datasets")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="copy each newly trained environment's policies, SAC evaluation "
+                             "curve and build record to DIR/<env>/ (to commit them), e.g. "
+                             "benchmarks/results/locomotion")
     args = parser.parse_args(argv)
     envs = [e.strip() for e in args.envs.split(",") if e.strip()]
     logs = args.out / "logs"
@@ -104,21 +112,59 @@ def main(argv=None) -> int:
     for e in ready:
         record = json.loads((policies[e] / "policies.json").read_text())
         summary["policies"][e] = record["policies"]
-    sys.path.insert(0, str(ROOT))
-    import minari as minari_lib
-
     for e in ready:
-        for k in KINDS:
-            path = minari / "selfguide" / e / f"{k}-v0"
-            if (path / "data").exists():
-                meta = minari_lib.MinariDataset(path / "data").storage.metadata
-                summary["datasets"][f"{e}-{k}"] = {
-                    key: meta.get(key) for key in ("total_steps", "total_episodes",
-                                                   "ref_min_score", "ref_max_score")}
+        summary["datasets"].update(datasets_summary(minari, e))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+    if args.keep is not None:
+        for e in trained:
+            if e in ready:
+                keep_build(args.out, args.keep, e, summary)
     print(json.dumps({k: summary[k] for k in ("policies", "datasets", "wall_seconds")},
                      indent=1, default=float))
     return 0 if all(p["code"] == 0 for p in summary["processes"].values()) else 1
+
+
+def datasets_summary(minari: Path, env: str) -> dict[str, dict]:
+    """Size, reference scores and mean episode return (raw and normalised: random ≈ 0,
+    expert ≈ 100) of each of `env`'s datasets built under the Minari root `minari`."""
+    import minari as minari_lib
+
+    out = {}
+    for k in KINDS:
+        path = minari / "selfguide" / env / f"{k}-v0" / "data"
+        if not path.exists():
+            continue
+        dataset = minari_lib.MinariDataset(path)
+        meta = dataset.storage.metadata
+        mean = float(np.mean([np.sum(ep.rewards) for ep in dataset.iterate_episodes()]))
+        low, high = meta["ref_min_score"], meta["ref_max_score"]
+        out[f"{env}-{k}"] = {
+            **{key: meta.get(key) for key in ("total_steps", "total_episodes",
+                                              "ref_min_score", "ref_max_score")},
+            "mean_episode_return": mean,
+            "normalized_episode_return": 100 * (mean - low) / (high - low)}
+    return out
+
+
+def keep_build(out: Path, keep: Path, env: str, summary: dict) -> None:
+    """Copy `env`'s kept policies (`policies.json`, the actors), the SAC run's evaluation
+    curve and the environment's part of `summary` from the build in `out` to `keep/env/`."""
+    target = keep / env
+    (target / "policies").mkdir(parents=True, exist_ok=True)
+    for f in (out / env / "policies").iterdir():
+        shutil.copyfile(f, target / "policies" / f.name)
+    shutil.copyfile(out / env / "sac" / "evaluations.csv", target / "sac_evaluations.csv")
+    record = {
+        "policies": summary["policies"][env],
+        "datasets": {k: v for k, v in summary["datasets"].items() if k.startswith(env + "-")},
+        "processes": {k: v for k, v in summary["processes"].items()
+                      if k.endswith("-" + env) or f"-{env}-" in k},
+        "build_seconds": sum(v["seconds"] for k, v in summary["processes"].items()
+                             if k.endswith("-" + env) or f"-{env}-" in k),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+    (target / "build.json").write_text(json.dumps(record, indent=1, default=float))
+    print(f"kept {env}'s policies and build record in {target}", flush=True)
 
 
 if __name__ == "__main__":

@@ -134,69 +134,88 @@ def part_path(out: Path, name: str, seed: int) -> Path:
     return out / "parts" / f"{name}__seed{seed}.json"
 
 
-def run_one(args, name: str, source: str, dataset_id: str | None, seed: int,
-            overrides: dict, minari_root: Path, trained=None) -> dict:
-    """Train one (dataset, seed), choose ρ and the clip on validation episodes, score every
-    method on test episodes; returns the part's record. `trained`: `(agent, seconds)` of a
-    run already trained with its dataset's other seeds (`--together`)."""
-    if trained is None:
-        run_dir = args.work / "runs" / name / f"seed{seed}"
-        t0 = time.perf_counter()
-        if name in POINTMAZE:
-            ensure_pointmaze(minari_root, name, POINTMAZE[name])
-        agent = sgrl.train_run(source, run_dir, seed=seed, dataset_id=dataset_id,
-                               full=args.full, overrides=overrides, root=minari_root,
-                               progress=False)
-        train_s = time.perf_counter() - t0
+def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[int],
+              overrides: dict, minari_root: Path) -> list[dict]:
+    """Train the (dataset, seed) runs of `seeds` (one by one, or with `--together` in one
+    program), choose ρ and the clip per seed on validation episodes, score every method on
+    test episodes; all seeds' episodes of a method step together. Returns the parts."""
+    t0 = time.perf_counter()
+    if name in POINTMAZE:
+        ensure_pointmaze(minari_root, name, POINTMAZE[name])
+    if args.together:
+        agents = sgrl.train_runs(source, args.work / "runs" / name, seeds=tuple(seeds),
+                                 dataset_id=dataset_id, full=args.full, overrides=overrides,
+                                 root=minari_root, progress=False)
     else:
-        agent, train_s = trained
+        agents = [sgrl.train_run(source, args.work / "runs" / name / f"seed{seed}", seed=seed,
+                                 dataset_id=dataset_id, full=args.full, overrides=overrides,
+                                 root=minari_root, progress=False) for seed in seeds]
+    train_s = (time.perf_counter() - t0) / len(seeds)
 
     # Validation: SWG over the grid, on environment seeds no test episode uses.
     t1 = time.perf_counter()
-    validation = {}
+    validation = [{} for _ in seeds]
     for clip in VAL_CLIPS:
-        val_agent = _with_clip(agent, clip)
-        for r in sgrl.evaluate_agent(val_agent, methods=("swg",), scales=VAL_SCALES,
-                                     seeds=(VALIDATION_SEED_OFFSET + seed,),
-                                     episodes=args.val_episodes, record=False):
-            validation[f"{r.scale:g}|{clip_label(clip)}"] = r.mean
-    best = max(validation.items(), key=lambda kv: (kv[1], -float(kv[0].split("|")[0])))[0]
-    scale_txt, clip_txt = best.split("|")
-    scale, clip = float(scale_txt), (None if clip_txt == "none" else float(clip_txt))
-    val_s = time.perf_counter() - t1
+        per_seed = sgrl.evaluate_agents(
+            [_with_clip(a, clip) for a in agents], methods=("swg",), scales=VAL_SCALES,
+            seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
+            episodes=args.val_episodes, record=False)
+        for v, results in zip(validation, per_seed, strict=True):
+            for r in results:
+                v[f"{r.scale:g}|{clip_label(clip)}"] = r.mean
+    chosen = []
+    for v in validation:
+        best = max(v.items(), key=lambda kv: (kv[1], -float(kv[0].split("|")[0])))[0]
+        scale_txt, clip_txt = best.split("|")
+        chosen.append((float(scale_txt), None if clip_txt == "none" else float(clip_txt)))
+    val_s = (time.perf_counter() - t1) / len(seeds)
 
     # Test: every method on fresh episodes (environment seeds seed * 10^4 + i).
     t2 = time.perf_counter()
-    chosen = _with_clip(agent, clip)
-    rows = []
+    rows = [[] for _ in seeds]
 
-    def add(label: str, results) -> None:
-        for r in results:
-            rows.append({"dataset": name, "method": label, "seed": seed, "scale": r.scale,
+    def add(label: str, per_seed) -> None:
+        for k, results in enumerate(per_seed):
+            rows[k] += [{"dataset": name, "method": label, "seed": seeds[k], "scale": r.scale,
                          "scores": r.scores.tolist(), "returns": r.returns.tolist(),
-                         "eval_seconds": r.seconds})
+                         "eval_seconds": r.seconds} for r in results]
 
+    test_seeds = tuple(seeds)
     for method in ("bc", "iql", "idql"):
-        add(method, sgrl.evaluate_agent(agent, methods=(method,), seeds=(seed,),
-                                        episodes=args.episodes))
-    for method in ("swg", "swg-r"):
-        add(method, sgrl.evaluate_agent(chosen, methods=(method,), scales=(scale,),
-                                        seeds=(seed,), episodes=args.episodes))
+        add(method, sgrl.evaluate_agents(agents, methods=(method,), seeds=test_seeds,
+                                         episodes=args.episodes))
+    picked = [_with_clip(a, clip, scale) for a, (scale, clip) in zip(agents, chosen,
+                                                                     strict=True)]
+    for method in ("swg", "swg-r"):  # each seed at its own validated (ρ, clip)
+        add(method, sgrl.evaluate_agents(picked, methods=(method,), seeds=test_seeds,
+                                         episodes=args.episodes))
     for clip_fixed in VAL_CLIPS:
         add(f"swg@10 {'no clip' if clip_fixed is None else 'clip 1'}",
-            sgrl.evaluate_agent(_with_clip(agent, clip_fixed), methods=("swg",),
-                                scales=(FIXED_SCALE,), seeds=(seed,), episodes=args.episodes))
-    test_s = time.perf_counter() - t2
+            sgrl.evaluate_agents([_with_clip(a, clip_fixed) for a in agents],
+                                 methods=("swg",), scales=(FIXED_SCALE,), seeds=test_seeds,
+                                 episodes=args.episodes))
+    test_s = (time.perf_counter() - t2) / len(seeds)
 
-    # How often each clip of ŵ_0 binds along SWG's sampling path, on dataset states.
-    shares = {}
     states = _dataset_states(source, dataset_id, minari_root)
-    for clip_c in VAL_CLIPS:
-        for s_c in (scale, FIXED_SCALE):
-            c = _clip_shares(agent, states, s_c, clip_c, seed)
-            shares[f"{s_c:g}|{clip_label(clip_c)}"] = c
+    parts = []
+    for k, (agent, seed, (scale, clip)) in enumerate(zip(agents, seeds, chosen, strict=True)):
+        # How often each clip of ŵ_0 binds along SWG's sampling path, on dataset states.
+        shares = {f"{s_c:g}|{clip_label(clip_c)}": _clip_shares(agent, states, s_c, clip_c,
+                                                                   seed)
+                  for clip_c in VAL_CLIPS for s_c in (scale, FIXED_SCALE)}
+        parts.append({
+            "dataset": name, "seed": seed, "rows": rows[k], "budget": _budget(args, agent),
+            "chosen": {"scale": scale, "clip": clip_label(clip)}, "validation": validation[k],
+            "clip_shares": shares, "train_seconds": train_s, "validation_seconds": val_s,
+            "test_seconds": test_s, "trained_together": bool(args.together),
+            "weights": {key: round(v, 4) for key, v in agent.weight_stats.items()
+                        if key != "train_seconds_this_call"}})
+    return parts
+
+
+def _budget(args, agent) -> dict:
     p = agent.preset
-    budget = {
+    return {
         "preset": p.name, "tau": p.values.tau, "weight": p.weight, "iql_beta": p.actor.beta,
         "idql": f"N {p.idql_candidates}, temperature {p.idql_temperature:g}",
         "swg_r_candidates": p.num_candidates,
@@ -208,18 +227,13 @@ def run_one(args, name: str, source: str, dataset_id: str | None, seed: int,
         "T": p.policy.diffusion_steps,
         "episodes": args.episodes, "val_episodes": args.val_episodes,
     }
-    return {"dataset": name, "seed": seed, "rows": rows, "budget": budget,
-            "chosen": {"scale": scale, "clip": clip_label(clip)}, "validation": validation,
-            "clip_shares": shares, "train_seconds": train_s, "validation_seconds": val_s,
-            "test_seconds": test_s,
-            "weights": {k: round(v, 4) for k, v in agent.weight_stats.items()
-                        if k != "train_seconds_this_call"}}
 
 
-def _with_clip(agent, clip):
+def _with_clip(agent, clip, scale=None):
     import dataclasses
 
-    return dataclasses.replace(agent, preset=agent.preset.replace(clip_max=clip))
+    changes = {"clip_max": clip} | ({} if scale is None else {"guidance_scale": scale})
+    return dataclasses.replace(agent, preset=agent.preset.replace(**changes))
 
 
 def _dataset_states(source, dataset_id, minari_root, num: int = 256):
@@ -582,14 +596,30 @@ def main(argv=None) -> int:
 
 
 def _run_items(args, name, spec, seeds, overrides) -> None:
-    """Run and save the (dataset, seed) parts of `seeds`, trained one by one or, with
-    `--together`, in one program."""
-    if not args.together:
-        for seed in seeds:
-            _run_and_save(args, name, spec, seed, overrides)
+    """Run the (dataset, seed) runs of `seeds` together (`run_group`) and save each part; a
+    dataset or environment that fails is a note, and the suite goes on."""
+    source, dataset_id, minari_root = spec
+    started = time.perf_counter()
+    try:
+        parts = run_group(args, name, source, dataset_id, seeds, overrides, minari_root)
+    except Exception as err:  # noqa: BLE001  (report and go on)
+        _note(args.out, f"{name} seed {'+'.join(map(str, seeds))}: failed "
+                        f"({type(err).__name__}: {str(err)[:200]})")
         return
-    for seed, trained in _train_together(args, name, spec, seeds, overrides).items():
-        _run_and_save(args, name, spec, seed, overrides, trained)
+    for part in parts:
+        atomic_write_text(part_path(args.out, name, part["seed"]),
+                          json.dumps(part, default=float))
+    try:  # the parts are safe; a table that cannot be built must not stop the suite
+        write_results(args.out)
+    except Exception as err:  # noqa: BLE001
+        print(f"tables not rebuilt ({type(err).__name__}: {err}); the parts are kept",
+              flush=True)
+    for part in parts:
+        means = {r["method"]: float(np.mean(r["scores"])) for r in part["rows"]}
+        print(f"[{(time.perf_counter() - started) / 60:5.1f} min] {name} seed {part['seed']}: "
+              + ", ".join(f"{m} {v:.1f}" for m, v in means.items())
+              + f" (ρ {part['chosen']['scale']:g}, clip {part['chosen']['clip']}; "
+              f"train {part['train_seconds']:.0f} s)", flush=True)
 
 
 def _note(out: Path, note: str) -> None:
@@ -598,44 +628,6 @@ def _note(out: Path, note: str) -> None:
     if note not in notes:
         atomic_write_text(notes_file, json.dumps([*notes, note]))
     print(note, flush=True)
-
-
-def _train_together(args, name, spec, seeds, overrides) -> dict:
-    """`--together`: the dataset's pending seeds trained in one program (`train_runs`);
-    `{seed: (agent, seconds per seed)}`, or `{}` (with a note) where training failed."""
-    source, dataset_id, minari_root = spec
-    started = time.perf_counter()
-    try:
-        agents = sgrl.train_runs(source, args.work / "runs" / name, seeds=tuple(seeds),
-                                 dataset_id=dataset_id, full=args.full, overrides=overrides,
-                                 root=minari_root, progress=False)
-    except Exception as err:  # noqa: BLE001  (report and go on)
-        _note(args.out, f"{name} seeds {','.join(map(str, seeds))}: training failed "
-                        f"({type(err).__name__}: {str(err)[:200]})")
-        return {}
-    seconds = (time.perf_counter() - started) / len(seeds)
-    return {s: (a, seconds) for s, a in zip(seeds, agents, strict=True)}
-
-
-def _run_and_save(args, name, spec, seed, overrides, trained=None) -> None:
-    source, dataset_id, minari_root = spec
-    started = time.perf_counter()
-    try:  # a dataset or environment that cannot be built is a note, not the end
-        part = run_one(args, name, source, dataset_id, seed, overrides, minari_root, trained)
-    except Exception as err:  # noqa: BLE001  (report and go on)
-        _note(args.out, f"{name} seed {seed}: failed ({type(err).__name__}: {str(err)[:200]})")
-        return
-    atomic_write_text(part_path(args.out, name, seed), json.dumps(part, default=float))
-    means = {r["method"]: float(np.mean(r["scores"])) for r in part["rows"]}
-    try:  # the part is safe; a table that cannot be built must not stop the suite
-        write_results(args.out)
-    except Exception as err:  # noqa: BLE001
-        print(f"tables not rebuilt ({type(err).__name__}: {err}); the parts are kept",
-              flush=True)
-    print(f"[{(time.perf_counter() - started) / 60:5.1f} min] {name} seed {seed}: "
-          + ", ".join(f"{m} {v:.1f}" for m, v in means.items())
-          + f" (ρ {part['chosen']['scale']:g}, clip {part['chosen']['clip']}; "
-          f"train {part['train_seconds']:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

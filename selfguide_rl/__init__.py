@@ -11,6 +11,7 @@ evaluation in vector environments, and a staged, resumable run (`train_run`).
 
 from ._evaluate import EvalResult as EvalResult
 from ._evaluate import evaluate as evaluate
+from ._evaluate import evaluate_members as evaluate_members
 from ._evaluate import make_vector_env as make_vector_env
 from ._iql import ActorConfig as ActorConfig
 from ._iql import GaussianActor as GaussianActor
@@ -27,6 +28,7 @@ from ._methods import SWGR as SWGR
 from ._methods import AbstractMethod as AbstractMethod
 from ._pipeline import Agent as Agent
 from ._pipeline import evaluate_agent as evaluate_agent
+from ._pipeline import evaluate_agents as evaluate_agents
 from ._pipeline import format_results as format_results
 from ._pipeline import load_run as load_run
 from ._pipeline import train_run as train_run

@@ -9,13 +9,19 @@ returns, and mean ± standard error is over all seeds × episodes.
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from typing import Any
 
+import equinox as eqx
+import jax
+import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
+from selfguide.training import stack
+
 from ._methods import AbstractMethod
-from ._policy import Policy, act, as_method
+from ._policy import Policy, act, actions_in_bounds, as_method
 from .data import TaskInfo, flatten_observation, normalized_score
 
 _KITCHEN_HINT = (
@@ -117,60 +123,149 @@ def evaluate(
     else:
         scale = 10.0 if scale is None else float(scale)
     method = given
+    _check_episodes(caller, episodes)
+    num_envs = episodes if num_envs is None else num_envs
+    key = jr.key(seed)
+
+    def actions(obs, round_, t):
+        return act(policy, obs, method=method, temperature=temperature,
+                   key=jr.fold_in(jr.fold_in(key, round_), t))
+
+    start = time.perf_counter()
+    (returns,), steps = _run_episodes(caller, task, env, num_envs, [seed], episodes,
+                                      policy.act_dim, actions, progress, method.name)
+    return _result(task, method.name, scale, returns, time.perf_counter() - start, steps)
+
+
+def evaluate_members(
+    policies: Sequence[Policy],
+    task: TaskInfo,
+    *,
+    methods: Sequence[AbstractMethod],
+    seeds: Sequence[int],
+    temperature: float = 0.0,
+    episodes: int = 10,
+    num_envs: int | None = None,
+    env: Any = None,
+    progress: bool = False,
+) -> list[EvalResult]:
+    """`evaluate` for several trained runs (members) at once: all
+    members' episodes step in ONE vector environment of `K × num_envs` copies, and every
+    step queries all members in one call (their policies and methods stacked and vmapped).
+
+    Member `k` runs the episodes `evaluate(policies[k], method=methods[k], seed=seeds[k])`
+    runs, with the same environment seeds and noise keys; its actions equal the single
+    call's up to float32 rounding of the batched products (bit-identical on CPU in the
+    tests), so its returns are the same episodes. The methods must be of one kind (one
+    `num_candidates`); their settings (scale, clip, IQL's actor) may differ per member.
+
+    **Returns:** one `EvalResult` per member.
+    """
+    caller = "evaluate_members"
+    k = len(policies)
+    if k < 1 or len(methods) != k or len(seeds) != k:
+        raise ValueError(f"{caller}: need one method and one seed per policy, at least one "
+                         f"policy; got {k} policies, {len(methods)} methods, {len(seeds)} "
+                         "seeds.")
+    statics = [eqx.partition(m, eqx.is_array)[1] for m in methods]
+    if any(jax.tree.structure(m) != jax.tree.structure(methods[0])
+           or jax.tree.leaves(st) != jax.tree.leaves(statics[0])
+           for m, st in zip(methods, statics, strict=True)):
+        raise ValueError(f"{caller}: the members' methods must be of one kind with the same "
+                         f"static settings (e.g. num_candidates), got {list(methods)}.")
+    for m in methods:
+        if m.selects_by_q and any(p.values is None for p in policies):
+            raise ValueError(f"{caller}: method {m.name!r} selects by Q, but a policy holds "
+                             "no values.")
+    _check_episodes(caller, episodes)
+    num_envs = episodes if num_envs is None else num_envs
+    policy, method = stack(list(policies)), stack(list(methods))
+    keys = jnp.stack([jr.key(int(s)) for s in seeds])
+    temp = jnp.asarray(temperature, jnp.float32)
+
+    def actions(obs, round_, t):
+        a = _act_members(policy, jnp.asarray(obs, jnp.float32).reshape(k, num_envs, -1),
+                         method, temp, keys, jnp.uint32(round_), jnp.uint32(t))
+        return a.reshape(k * num_envs, -1)
+
+    start = time.perf_counter()
+    per_member, steps = _run_episodes(caller, task, env, num_envs, [int(s) for s in seeds],
+                                      episodes, policies[0].act_dim, actions, progress,
+                                      methods[0].name)
+    seconds = time.perf_counter() - start
+    return [_result(task, m.name, float(getattr(m, "scale", 0.0)), r, seconds / k, steps // k)
+            for m, r in zip(methods, per_member, strict=True)]
+
+
+@eqx.filter_jit
+def _act_members(policy: Policy, obs, method: AbstractMethod, temperature, keys, round_, t):
+    # Member k's key is evaluate's fold_in(fold_in(key_k, round), t).
+    step_keys = jax.vmap(lambda k: jr.fold_in(jr.fold_in(k, round_), t))(keys)
+    mapped = eqx.if_array(0)
+    return eqx.filter_vmap(actions_in_bounds, in_axes=(mapped, 0, mapped, None, 0))(
+        policy, obs, method, temperature, step_keys)
+
+
+def _check_episodes(caller: str, episodes: int) -> None:
     if episodes < 1:
         raise ValueError(f"{caller}: episodes must be >= 1, got {episodes}.")
-    num_envs = episodes if num_envs is None else num_envs
+
+
+def _run_episodes(caller, task, env, num_envs, seeds, episodes, act_dim, actions, progress,
+                  name) -> tuple[list[np.ndarray], int]:
+    """Rounds of `num_envs` episodes for each of `len(seeds)` groups in one vector env of
+    `len(seeds) × num_envs` copies (group `g`'s copy `i` in round `r` seeded
+    `seeds[g] + r × num_envs + i`); `actions(obs, round, t)` acts for all copies. Returns
+    each group's `episodes` returns and the environment steps counted."""
+    groups = len(seeds)
     own_env = env is None
-    env = make_vector_env(task, num_envs) if own_env else env
-    n_env = env.num_envs
-    act_dim = int(np.prod(env.single_action_space.shape))
-    if act_dim != policy.act_dim:
+    env = make_vector_env(task, groups * num_envs) if own_env else env
+    if env.num_envs != groups * num_envs:
+        raise ValueError(f"{caller}: the environment has {env.num_envs} copies; expected "
+                         f"{groups} x {num_envs}.")
+    env_act = int(np.prod(env.single_action_space.shape))
+    if env_act != act_dim:
         raise ValueError(
-            f"{caller}: mismatched action dimension: the policy acts in {policy.act_dim}-d, the "
-            f"environment '{task.env_id}' expects {act_dim}-d actions."
+            f"{caller}: mismatched action dimension: the policy acts in {act_dim}-d, the "
+            f"environment '{task.env_id}' expects {env_act}-d actions."
         )
-    key = jr.key(seed)
-    start = time.perf_counter()
-    returns: list[float] = []
-    steps = 0
-    round_ = 0
-    bar = None
+    returns: list[list[float]] = [[] for _ in range(groups)]
+    steps, round_, bar = 0, 0, None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=episodes, desc=f"eval {method.name}", unit="ep", dynamic_ncols=True)
+        bar = tqdm(total=episodes * groups, desc=f"eval {name}", unit="ep", dynamic_ncols=True)
     try:
-        while len(returns) < episodes:
-            obs, _ = env.reset(seed=seed + round_ * n_env)
-            ret = np.zeros(n_env)
-            done = np.zeros(n_env, dtype=bool)
+        while len(returns[0]) < episodes:
+            obs, _ = env.reset(seed=[s + round_ * num_envs + i for s in seeds
+                                     for i in range(num_envs)])
+            ret = np.zeros(env.num_envs)
+            done = np.zeros(env.num_envs, dtype=bool)
             t = 0
             while not done.all():
                 s = flatten_observation(obs, task.observation_keys)
-                a = np.asarray(
-                    act(policy, s, method=method, temperature=temperature,
-                        key=jr.fold_in(jr.fold_in(key, round_), t))
-                )
-                obs, r, term, trunc, _ = env.step(a)
+                obs, r, term, trunc, _ = env.step(np.asarray(actions(s, round_, t)))
                 ret += np.where(done, 0.0, r)
                 steps += int((~done).sum())
                 done |= np.asarray(term) | np.asarray(trunc)
                 t += 1
-            take = min(n_env, episodes - len(returns))
-            returns.extend(ret[:take].tolist())
+            take = min(num_envs, episodes - len(returns[0]))
+            for g in range(groups):
+                returns[g].extend(ret[g * num_envs:g * num_envs + take].tolist())
             if bar is not None:
-                bar.update(take)
+                bar.update(take * groups)
             round_ += 1
     finally:
         if bar is not None:
             bar.close()
         if own_env:
             env.close()
-    returns_arr = np.asarray(returns)
+    return [np.asarray(r) for r in returns], steps
+
+
+def _result(task, name, scale, returns, seconds, steps) -> EvalResult:
     if task.ref_min_score is not None and task.ref_max_score is not None:
-        scores = np.asarray(normalized_score(returns_arr, task))
+        scores = np.asarray(normalized_score(returns, task))
     else:
-        scores = returns_arr
-    return EvalResult(
-        method.name, scale, returns_arr, scores, time.perf_counter() - start, steps
-    )
+        scores = returns
+    return EvalResult(name, scale, returns, scores, seconds, steps)

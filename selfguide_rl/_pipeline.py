@@ -34,7 +34,7 @@ import numpy as np
 
 from selfguide.checkpoint import atomic_write_text, differences
 
-from ._evaluate import EvalResult, evaluate, make_env, make_vector_env
+from ._evaluate import EvalResult, evaluate, evaluate_members, make_env, make_vector_env
 from ._iql import GaussianActor, load_actor, train_actor
 from ._methods import METHODS, MethodName, method_from_name
 from ._policy import Policy, load_policy, train_policy, train_policy_many
@@ -561,66 +561,91 @@ def evaluate_agent(
     SWG-R with `num_candidates`, IDQL with `idql_candidates` at `idql_temperature`, IQL with
     the run's actor (defaults: the preset's). Guidance scales apply to SWG and SWG-R; the
     others are evaluated once. Each entry of
-    `seeds` gives `episodes` episodes; the `EvalResult`s hold all seeds' episodes.
+    `seeds` gives `episodes` episodes (all seeds' episodes step together); the
+    `EvalResult`s hold all seeds' episodes.
     `max_episode_steps` shortens episodes (quick checks; scores then are not comparable).
     """
-    preset = agent.preset
-    scales = (preset.guidance_scale,) if scales is None else tuple(scales)
+    per_seed = evaluate_agents(
+        [agent] * len(seeds), seeds=seeds, methods=methods,
+        scales=(agent.preset.guidance_scale,) if scales is None else scales,
+        episodes=episodes, num_candidates=num_candidates, idql_candidates=idql_candidates,
+        idql_temperature=idql_temperature, max_episode_steps=max_episode_steps,
+        record=record, progress=progress)
+    return [EvalResult(rs[0].method, rs[0].scale, np.concatenate([r.returns for r in rs]),
+                       np.concatenate([r.scores for r in rs]), sum(r.seconds for r in rs),
+                       sum(r.env_steps for r in rs))
+            for rs in zip(*per_seed, strict=True)]
+
+
+def evaluate_agents(
+    agents: list[Agent],
+    *,
+    seeds: tuple[int, ...],
+    methods: tuple[MethodName, ...] = METHODS,
+    scales: tuple[float, ...] | None = None,
+    episodes: int | None = None,
+    num_candidates: int | None = None,
+    idql_candidates: int | None = None,
+    idql_temperature: float | None = None,
+    max_episode_steps: int | None = None,
+    record: bool = True,
+    progress: bool = False,
+) -> list[list[EvalResult]]:
+    """`evaluate_agent` for several agents of one task (the
+    seeds of [`train_runs`][selfguide_rl.train_runs], say): agent `k` on evaluation seed
+    `seeds[k]`, every method's episodes of all agents in one vector environment with one
+    policy call per step ([`evaluate_members`][selfguide_rl.evaluate_members]). Agent `k`'s
+    results are those of `evaluate_agent(agents[k], seeds=(seeds[k],))`.
+
+    `scales`: the SWG/SWG-R scales, shared; `None`: each agent's own preset scale (and
+    each uses its own preset's `clip_max`). The episode settings are the first agent's
+    preset's. **Returns:** per agent, its results in method (then scale) order.
+    """
+    caller = "evaluate_agents"
+    if len(agents) != len(seeds) or not agents:
+        raise ValueError(f"{caller}: need one evaluation seed per agent, at least one agent; "
+                         f"got {len(agents)} agents and {len(seeds)} seeds.")
+    if len({a.task.dataset_id for a in agents}) != 1:
+        raise ValueError(f"{caller}: the agents must share one task, got "
+                         f"{sorted({a.task.dataset_id for a in agents})}.")
+    preset = agents[0].preset
     episodes = preset.eval_episodes if episodes is None else episodes
     n_cand = preset.num_candidates if num_candidates is None else num_candidates
     n_idql = preset.idql_candidates if idql_candidates is None else idql_candidates
     t_idql = preset.idql_temperature if idql_temperature is None else idql_temperature
     num_envs = min(episodes, preset.eval_envs)
-    env = make_vector_env(agent.task, num_envs, max_episode_steps=max_episode_steps)
-    results, rows = [], []
+    scale_rows = ([tuple(a.preset.guidance_scale for a in agents)] if scales is None
+                  else [(float(s),) * len(agents) for s in scales])
+    env = make_vector_env(agents[0].task, len(agents) * num_envs,
+                          max_episode_steps=max_episode_steps)
+    results: list[list[EvalResult]] = [[] for _ in agents]
+    rows: dict[Path, list[dict]] = {}
     try:
         for method in methods:
-            for scale in scales if method in ("swg", "swg-r") else (0.0,):
-                acting = method_from_name(
-                    "evaluate_agent", method, scale=scale,
+            for row in scale_rows if method in ("swg", "swg-r") else [(0.0,) * len(agents)]:
+                acting = [method_from_name(
+                    caller, method, scale=scale,
                     num_candidates=n_idql if method == "idql" else n_cand,
-                    temperature=t_idql, actor=agent.actor, clip_max=preset.clip_max,
-                )
-                per_seed = [
-                    evaluate(
-                        agent.policy,
-                        agent.task,
-                        method=acting,
-                        episodes=episodes,
-                        num_envs=num_envs,
-                        seed=int(s) * 10_000,
-                        env=env,
-                        progress=progress,
-                    )
-                    for s in seeds
-                ]
-                res = EvalResult(
-                    method,
-                    float(scale),
-                    np.concatenate([r.returns for r in per_seed]),
-                    np.concatenate([r.scores for r in per_seed]),
-                    sum(r.seconds for r in per_seed),
-                    sum(r.env_steps for r in per_seed),
-                )
-                results.append(res)
-                for s, r in zip(seeds, per_seed, strict=True):
-                    rows += [
-                        {
-                            "method": method,
-                            "scale": scale,
-                            "num_candidates": getattr(acting, "num_candidates", ""),
-                            "seed": s,
-                            "episode": i,
-                            "return": float(ret),
-                            "score": float(sc),
-                        }
-                        for i, (ret, sc) in enumerate(zip(r.returns, r.scores, strict=True))
-                    ]
+                    temperature=t_idql, actor=a.actor, clip_max=a.preset.clip_max,
+                ) for a, scale in zip(agents, row, strict=True)]
+                together = evaluate_members(
+                    [a.policy for a in agents], agents[0].task, methods=acting,
+                    seeds=[int(s) * 10_000 for s in seeds], episodes=episodes,
+                    num_envs=num_envs, env=env, progress=progress)
+                for k, (a, s, scale, r) in enumerate(zip(agents, seeds, row, together,
+                                                         strict=True)):
+                    res = dataclasses.replace(r, method=method, scale=float(scale))
+                    results[k].append(res)
+                    rows.setdefault(a.run_dir, []).extend(
+                        {"method": method, "scale": scale,
+                         "num_candidates": getattr(acting[k], "num_candidates", ""),
+                         "seed": s, "episode": i, "return": float(ret), "score": float(sc)}
+                        for i, (ret, sc) in enumerate(zip(r.returns, r.scores, strict=True)))
     finally:
         env.close()
     if record:
-        old = read_csv(agent.run_dir / EVAL)
-        write_csv(agent.run_dir / EVAL, _EVAL_COLUMNS, old + rows)
+        for run_dir, new in rows.items():
+            write_csv(run_dir / EVAL, _EVAL_COLUMNS, read_csv(run_dir / EVAL) + new)
     return results
 
 

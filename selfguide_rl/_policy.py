@@ -382,6 +382,10 @@ def as_method(
     )
 
 
-@eqx.filter_jit
-def _act(policy: Policy, obs, method: AbstractMethod, temperature, key):
+def actions_in_bounds(policy: Policy, obs, method: AbstractMethod, temperature, key):
+    """`method`'s actions for `obs`, mapped into the policy's action bounds (not jitted:
+    [`act`][selfguide_rl.act] compiles it; `evaluate_members` vmaps it over members)."""
     return policy.to_env(method.actions(policy, obs, temperature, key))
+
+
+_act = eqx.filter_jit(actions_in_bounds)

@@ -76,18 +76,18 @@ def test_tables_from_parts(bench, tmp_path):
 
 
 def test_suite_goes_on_past_a_failing_dataset(bench, tmp_path, monkeypatch):
-    def run_one(args, name, source, dataset_id, seed, overrides, minari_root, trained=None):
+    def run_group(args, name, source, dataset_id, seeds, overrides, minari_root):
         if name == "broken":
             raise RuntimeError("FrankaKitchen-v1 cannot be constructed")
-        return _part(name, seed, [1.0], [2.0])
+        return [_part(name, seed, [1.0], [2.0]) for seed in seeds]
 
-    monkeypatch.setattr(bench, "run_one", run_one)
+    monkeypatch.setattr(bench, "run_group", run_group)
 
     class Args:
         out = tmp_path
 
     for name in ("broken", "maze"):
-        bench._run_and_save(Args, name, ("src", None, tmp_path), 0, {})
+        bench._run_items(Args, name, ("src", None, tmp_path), [0], {})
     notes = json.loads((tmp_path / "notes.json").read_text())
     assert notes == ["broken seed 0: failed (RuntimeError: FrankaKitchen-v1 cannot be "
                      "constructed)"]
@@ -107,28 +107,3 @@ def test_iqm_without_an_interval_while_a_dataset_has_one_run(bench, tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "| SWG | 20.3 | – (a dataset has one run) | 3 |" in text
 
-
-def test_together_trains_a_datasets_seeds_in_one_call(bench, tmp_path, monkeypatch):
-    calls, seen = [], {}
-
-    def train_runs(source, run_dir, *, seeds, **kwargs):
-        calls.append((run_dir, seeds))
-        return [f"agent{s}" for s in seeds]
-
-    def run_one(args, name, source, dataset_id, seed, overrides, minari_root, trained=None):
-        seen[seed] = trained
-        return _part(name, seed, [1.0], [2.0])
-
-    monkeypatch.setattr(bench.sgrl, "train_runs", train_runs)
-    monkeypatch.setattr(bench, "run_one", run_one)
-
-    class Args:
-        out, work, full, together = tmp_path, tmp_path / "work", False, True
-
-    bench._run_items(Args, "maze", ("src", None, tmp_path), [0, 3], {})
-    assert calls == [(tmp_path / "work" / "runs" / "maze", (0, 3))]
-    assert [seen[s][0] for s in (0, 3)] == ["agent0", "agent3"]
-    assert all(bench.part_path(tmp_path, "maze", s).exists() for s in (0, 3))
-    Args.together = False
-    bench._run_items(Args, "maze", ("src", None, tmp_path), [5], {})
-    assert len(calls) == 1 and seen[5] is None

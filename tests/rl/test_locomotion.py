@@ -183,24 +183,88 @@ def test_medium_falls_back_when_no_snapshot_is_in_the_band():
                               measured) == 1
 
 
-def test_build_script_collects_from_kept_policies_and_keeps_finished_datasets(hopper,
-                                                                               tmp_path):
-    """`benchmarks/build_locomotion.py --policies-from` skips SAC for an environment whose
-    policies are kept, builds its five datasets, and a second call keeps them all."""
+
+def _script(name: str):
     import importlib.util
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "build_locomotion.py"
-    spec = importlib.util.spec_from_file_location("build_locomotion", script)
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def built(hopper, tmp_path_factory):
+    """`benchmarks/build_locomotion.py --policies-from` on the kept tiny policies."""
     work, _, _, _ = hopper
-    argv = ["--envs", "hopper", "--out", str(tmp_path), "--policies-from", str(work.parent),
+    out = tmp_path_factory.mktemp("built")
+    argv = ["--envs", "hopper", "--out", str(out), "--policies-from", str(work.parent),
             "--steps", "60", "--ref-episodes", "2", "--jobs", "2"]
-    assert build.main(argv) == 0
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    return out, argv, _script("build_locomotion").main(argv)
+
+
+def test_build_script_collects_from_kept_policies_and_keeps_finished_datasets(built):
+    """The build skips SAC for an environment whose policies are kept, builds its five
+    datasets, and a second call keeps them all."""
+    out, argv, code = built
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
     assert not any(name.startswith("behaviour") for name in summary["processes"])
     assert set(summary["datasets"]) == {f"hopper-{k}" for k in sgrl.LOCOMOTION_KINDS}
     assert summary["datasets"]["hopper-medium-expert"]["total_steps"] == 120
+    random = summary["datasets"]["hopper-random"]
+    assert random["normalized_episode_return"] == pytest.approx(
+        100 * (random["mean_episode_return"] - random["ref_min_score"])
+        / (random["ref_max_score"] - random["ref_min_score"]))
+    build = _script("build_locomotion")
     assert build.main(argv) == 0
-    assert json.loads((tmp_path / "summary.json").read_text())["processes"] == {}
+    assert json.loads((out / "summary.json").read_text())["processes"] == {}
+
+
+def test_build_record_is_kept_beside_the_policies(hopper, built, tmp_path):
+    """`--keep`: the policies (loadable, their SHA-256 intact), the SAC evaluation curve
+    and the environment's build record are copied for committing."""
+    work, _, _, _ = hopper
+    out, _, _ = built
+    summary = json.loads((out / "summary.json").read_text())
+    summary["processes"] = {"behaviour-hopper": {"code": 0, "seconds": 5.0},
+                            "collect-hopper-random": {"code": 0, "seconds": 2.0},
+                            "collect-walker2d-random": {"code": 0, "seconds": 9.0}}
+    _script("build_locomotion").keep_build(work.parent, tmp_path, "hopper", summary)
+    record = json.loads((tmp_path / "hopper" / "build.json").read_text())
+    assert record["build_seconds"] == 7.0 and set(record["processes"]) == {
+        "behaviour-hopper", "collect-hopper-random"}
+    assert set(record["datasets"]) == {f"hopper-{k}" for k in sgrl.LOCOMOTION_KINDS}
+    sgrl.load_behaviour_policy(tmp_path / "hopper" / "policies", "medium")
+    assert (tmp_path / "hopper" / "sac_evaluations.csv").read_text() == (
+        work / "sac" / "evaluations.csv").read_text()
+
+
+def test_benchmark_runs_the_locomotion_suite_with_seeds_together(built, tmp_path):
+    """`benchmarks/rl.py --suite locomotion --together` on the built tiny Hopper data: one
+    program trains both seeds, each seed's part holds every method, and the tables and
+    plots are written."""
+    out, _, _ = built
+    tiny = {"values.hidden": [16, 16], "values.steps": 100, "values.steps_per_chunk": 50,
+            "policy.width": 16, "policy.num_blocks": 2, "policy.expansion": 2,
+            "policy.weight_head_hidden": 16, "policy.time_features": 8, "policy.time_dim": 16,
+            "policy.steps": 100, "policy.batch_size": 32, "policy.steps_per_chunk": 50,
+            "policy.diffusion_steps": 3, "num_candidates": 2, "idql_candidates": 2,
+            "actor.hidden": [8, 8], "actor.steps": 100, "actor.steps_per_chunk": 50}
+    argv = ["--suite", "locomotion", "--locomotion-dir", str(out), "--datasets",
+            "hopper-medium-replay", "--seeds", "2", "--together", "--episodes", "1",
+            "--val-episodes", "1", "--work", str(tmp_path / "work"), "--out",
+            str(tmp_path / "out")]
+    for key, value in tiny.items():
+        argv += ["--set", f"{key}={json.dumps(value)}"]
+    assert _script("rl").main(argv) == 0
+    for seed in (0, 1):
+        part = json.loads((tmp_path / "out" / "parts" /
+                           f"hopper-medium-replay__seed{seed}.json").read_text())
+        assert part["trained_together"] and part["seed"] == seed
+        assert {r["method"] for r in part["rows"]} >= {"bc", "iql", "idql", "swg", "swg-r"}
+    assert (tmp_path / "work" / "runs" / "hopper-medium-replay" / "seed1" / "policy.ckpt").exists()
+    assert (tmp_path / "out" / "results.md").exists()
+    assert (tmp_path / "out" / "scores.png").exists()

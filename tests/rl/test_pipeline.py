@@ -274,3 +274,47 @@ def test_cli_seed_lists(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "x", "--run-dir", str(tmp_path), "--seeds", "a-b"])
     assert "expected seeds as a range (0-4) or a list (0,2,5)" in capsys.readouterr().err
+
+
+def _perturbed(tree, key):
+    import equinox as eqx
+
+    arrays, rest = eqx.partition(tree, eqx.is_inexact_array)
+    leaves, treedef = jax.tree.flatten(arrays)
+    noisy = [x + 0.05 * jr.normal(k, x.shape, x.dtype)
+             for x, k in zip(leaves, jr.split(key, len(leaves)), strict=True)]
+    return eqx.combine(jax.tree.unflatten(treedef, noisy), rest)
+
+
+def test_members_evaluated_together_run_their_single_episodes(reference_run):
+    """All members' episodes in one vector env, one call per step: member k's returns are
+    those of `evaluate` with its own policy, method and seed (the same environment seeds
+    and noise keys; bit-identical actions on CPU)."""
+    import dataclasses
+
+    agent = reference_run
+    other = dataclasses.replace(agent.policy,
+                                model=_perturbed(agent.policy.model, jr.key(7)))
+    policies, seeds = [agent.policy, other], [0, 30_000]
+    cases = {
+        "swg": [sgrl.SWG(3.0), sgrl.SWG(10.0, clip_max=1.0)],
+        "iql": [sgrl.IQL(agent.actor), sgrl.IQL(_perturbed(agent.actor, jr.key(8)))],
+        "swg-r": [sgrl.SWGR(3.0, num_candidates=4), sgrl.SWGR(10.0, num_candidates=4)],
+    }
+    for name, methods in cases.items():
+        together = sgrl.evaluate_members(policies, agent.task, methods=methods, seeds=seeds,
+                                         episodes=3, num_envs=2)
+        for p, m, s, r in zip(policies, methods, seeds, together, strict=True):
+            alone = sgrl.evaluate(p, agent.task, method=m, seed=s, episodes=3, num_envs=2)
+            np.testing.assert_array_equal(r.returns, alone.returns, err_msg=name)
+            assert r.method == name and r.scale == alone.scale
+        assert not np.array_equal(together[0].returns, together[1].returns)
+    with pytest.raises(ValueError, match="one method and one seed per policy"):
+        sgrl.evaluate_members(policies, agent.task, methods=[sgrl.BC()], seeds=seeds)
+    with pytest.raises(ValueError, match="must be of one kind"):
+        sgrl.evaluate_members(policies, agent.task, methods=[sgrl.BC(), sgrl.SWG(1.0)],
+                              seeds=seeds)
+    with pytest.raises(ValueError, match="must be of one kind"):
+        sgrl.evaluate_members(policies, agent.task, seeds=seeds,
+                              methods=[sgrl.SWGR(1.0, num_candidates=4),
+                                       sgrl.SWGR(1.0, num_candidates=8)])
