@@ -325,6 +325,74 @@ def bench_sampling(batches, steps_list, heads, repeats, rate, measure_rate) -> l
     return rows
 
 
+def _sampling_products(net: sg.ResNetDenoiser) -> list[tuple[int, int, bool]]:
+    """`(in, out, input gradient needed when guided)` of every dense layer one sampling
+    step runs: all of them forward; guided, the input gradients of the layers the weight
+    channel depends on (the stem's `z` columns, the blocks before the weight head, the head;
+    with no head, every body layer)."""
+    head_at = net.weight_head_at
+    needs = {id(net.stem.z_part)}
+    blocks = net.blocks if head_at is None else net.blocks[:head_at]
+    needs |= {id(lin) for b in blocks for lin in (b.up, b.down)}
+    if net.weight_head is not None:
+        needs |= {id(lin) for lin in (net.weight_head.first, net.weight_head.last)
+                  if lin is not None}
+    else:
+        needs.add(id(net.out))
+    layers = jax.tree.leaves(net, is_leaf=lambda x: isinstance(x, eqx.nn.Linear))
+    return [(lin.in_features, lin.out_features, id(lin) in needs)
+            for lin in layers if isinstance(lin, eqx.nn.Linear)]
+
+
+def bench_small_batch(batches, T: int, head, repeats: int) -> list[dict]:
+    """Acting for one state (and for the evaluation's ten): `compile_sample`'s latency,
+    unguided and guided, next to the floor measured in the same run — the same
+    matrix(-vector) products with the network's shapes, `T` times, chained in a scan (each
+    depends on the carry, so nothing is hoisted), and nothing else."""
+    net = reference_net(weight_head_at=head)
+    model = sg.JointModel(net, ACTION_DIM, 1, STATE_DIM)
+    schedule = sg.VPSchedule(num_steps=T)
+    sampler = sg.DDPMSampler(temperature=0.0, clip_data=(-1, 1), clip_weight=(1e-4, 1))
+    products = _sampling_products(net)
+    rows = []
+    for batch in batches:
+        keys = jr.split(jr.key(0), 3 * len(products))
+        xs = [jr.normal(keys[3 * j], (batch, i)) for j, (i, _, _) in enumerate(products)]
+        ws = [jr.normal(keys[3 * j + 1], (i, o)) for j, (i, o, _) in enumerate(products)]
+        dys = [jr.normal(keys[3 * j + 2], (batch, o)) for j, (_, o, _) in enumerate(products)]
+
+        def floor(guided, xs=xs, ws=ws, dys=dys):
+            @jax.jit
+            def run(xs, ws, dys):
+                def step(c, _):
+                    acc = c
+                    for (_, _, needs_dx), x, w, dy in zip(products, xs, ws, dys, strict=True):
+                        acc = acc + 1e-30 * ((x + c) @ w)[0, 0]
+                        if guided and needs_dx:
+                            acc = acc + 1e-30 * ((dy + c) @ w.T)[0, 0]
+                    return acc, None
+
+                return jax.lax.scan(step, jnp.zeros(()), None, length=T)[0]
+
+            return lambda: run(xs, ws, dys).block_until_ready()
+
+        fns = {}
+        for guided in (False, True):
+            guidance = sg.SelfWeightedGuidance(1.0) if guided else sg.NoGuidance()
+            fns[("compiled", guided)] = _compiled_call(model, schedule, batch, guidance,
+                                                       sampler)
+            fns[("floor", guided)] = floor(guided)
+        timed = _time_interleaved(fns, rounds=repeats, min_seconds=1.0)
+        for guided in (False, True):
+            t, t_floor = timed[("compiled", guided)][1], timed[("floor", guided)][1]
+            rows.append({"head": "end" if head is None else head, "T": T, "batch": batch,
+                         "guided": guided, "compiled_latency_ms": 1e3 * t,
+                         "floor_ms": 1e3 * t_floor, "times_floor": t / t_floor})
+            print(f"  B={batch} guided={guided}: compiled {1e3 * t:.2f} ms, floor "
+                  f"{1e3 * t_floor:.2f} ms ({t / t_floor:.2f}x)", flush=True)
+    return rows
+
+
 def bench_scaling(widths, depths, depth_width, repeats) -> list[dict]:
     """The paper's Fig. 3 study: a 4-layer MLP of growing width, an MLP of growing depth.
     The three methods of a configuration are timed in turn (interleaved)."""
@@ -492,6 +560,21 @@ def _markdown(result: dict) -> str:
         )
     lines += [
         "",
+        "## Acting for one state and for ten (`compile_sample`, head after block 2, T = 15)",
+        "",
+        "The floor: the same matrix(-vector) products with the network's shapes, T times, "
+        "in one compiled scan, timed interleaved with the sampler in this run.",
+        "",
+        "| batch | guided | `compile_sample` ms | floor ms | × floor |",
+        "|---|---|---|---|---|",
+    ]
+    for r in result.get("small_batch", []):
+        lines.append(
+            f"| {r['batch']} | {'yes' if r['guided'] else 'no'} | "
+            f"{r['compiled_latency_ms']:.2f} | {r['floor_ms']:.2f} | {r['times_floor']:.2f} |"
+        )
+    lines += [
+        "",
         "## Scaling (batch 1, T = 15; the paper's Fig. 3 study)",
         "",
         "| study | width | depth | method | latency ms |",
@@ -586,6 +669,9 @@ def main(argv=None) -> None:
         rate=rate,
         measure_rate=measure_rate,
     )
+    _save_partial(result, args.out)
+    result["small_batch"] = bench_small_batch((1, 10), T=15, head=2,
+                                              repeats=3 if quick else 20)
     _save_partial(result, args.out)
     scaling = result["scaling"] = []
     if not args.skip_scaling:
