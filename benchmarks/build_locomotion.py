@@ -112,7 +112,6 @@ def main(argv=None) -> int:
     for e in ready:
         record = json.loads((policies[e] / "policies.json").read_text())
         summary["policies"][e] = record["policies"]
-    for e in ready:
         summary["datasets"].update(datasets_summary(minari, e))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
     if args.keep is not None:
@@ -154,13 +153,13 @@ def keep_build(out: Path, keep: Path, env: str, summary: dict) -> None:
     for f in (out / env / "policies").iterdir():
         shutil.copyfile(f, target / "policies" / f.name)
     shutil.copyfile(out / env / "sac" / "evaluations.csv", target / "sac_evaluations.csv")
+    processes = {k: v for k, v in summary["processes"].items()
+                 if k.endswith("-" + env) or f"-{env}-" in k}
     record = {
         "policies": summary["policies"][env],
         "datasets": {k: v for k, v in summary["datasets"].items() if k.startswith(env + "-")},
-        "processes": {k: v for k, v in summary["processes"].items()
-                      if k.endswith("-" + env) or f"-{env}-" in k},
-        "build_seconds": sum(v["seconds"] for k, v in summary["processes"].items()
-                             if k.endswith("-" + env) or f"-{env}-" in k),
+        "processes": processes,
+        "build_seconds": sum(v["seconds"] for v in processes.values()),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
     (target / "build.json").write_text(json.dumps(record, indent=1, default=float))

@@ -115,7 +115,9 @@ def suite(args) -> tuple[dict[str, tuple[str, str | None, Path]], list[str]]:
                 out[name] = (dataset_id, None, locomotion_root)
             else:
                 notes.append(f"{name}: not built in {locomotion_root} (build it with "
-                             f"`python benchmarks/build_locomotion.py --envs {env}`, or "
+                             f"`python benchmarks/build_locomotion.py --envs {env} "
+                             f"--out {args.locomotion_dir} --policies-from "
+                             f"benchmarks/results/locomotion`, or "
                              f"`selfguide-rl behaviour {env} --work-dir {args.locomotion_dir}` "
                              f"then `selfguide-rl collect {name} --work-dir "
                              f"{args.locomotion_dir} --out {locomotion_root}`)")
@@ -568,17 +570,16 @@ def main(argv=None) -> int:
             except Exception as err:  # noqa: BLE001  (a note, and the suite goes on)
                 _note(args.out, f"{name}: could not be collected ({type(err).__name__}: "
                                 f"{str(err)[:200]})")
-    pending = [(n, str(s)) for s in range(args.seeds) for n in datasets
+    pending = [(n, [s]) for s in range(args.seeds) for n in datasets
                if not part_path(args.out, n, s).exists()]
     print(f"{len(pending)} (dataset, seed) runs to do with {args.jobs} process(es)"
           + (", each dataset's seeds trained together" if args.together else ""), flush=True)
     if args.together:  # one item per dataset: its pending seeds
-        pending = [(n, "+".join(s for m, s in pending if m == n))
+        pending = [(n, [s for m, (s,) in pending if m == n])
                    for n in datasets if any(m == n for m, _ in pending)]
     if args.jobs <= 1:
         for name, seeds in pending:
-            _run_items(args, name, datasets[name], [int(s) for s in seeds.split("+")],
-                       overrides)
+            _run_items(args, name, datasets[name], seeds, overrides)
     else:
         shares = [pending[j::args.jobs] for j in range(args.jobs)]
         base = [sys.executable, str(Path(__file__).resolve()), *[a for a in given
@@ -586,7 +587,8 @@ def main(argv=None) -> int:
         if "--jobs" in given:
             i = given.index("--jobs")
             base = [sys.executable, str(Path(__file__).resolve()), *given[:i], *given[i + 2:]]
-        procs = [subprocess.Popen([*base, "--runs", ",".join(f"{n}:{s}" for n, s in share)])
+        procs = [subprocess.Popen([*base, "--runs", ",".join(
+            f"{n}:{'+'.join(map(str, seeds))}" for n, seeds in share)])
                  for share in shares if share]
         codes = [p.wait() for p in procs]
         if any(codes):
