@@ -139,7 +139,8 @@ class Preset:
 _SUBCONFIGS = ("values", "policy", "actor")
 
 # CPU budget: a narrower LN-ResNet (width 128, same depth and weight head after block 2),
-# T = 5 as IDQL (3x cheaper sampling than T = 15), 10k value steps, 8k diffusion steps.
+# T = 5 as IDQL (3x cheaper sampling than T = 15), 10k value steps, 8k diffusion steps
+# (more for the families below).
 _CPU_VALUES = dict(steps=10_000, batch_size=256, hidden=(256, 256))
 _CPU_POLICY = dict(width=128, weight_head_hidden=128, time_features=64, time_dim=128,
                    diffusion_steps=5, steps=8_000, batch_size=256)
@@ -162,7 +163,20 @@ _FAMILY = {
 # of a state must travel back from the goal over hundreds of steps; at 10k steps the mean Q
 # of UMaze was 11 and still rising by ~1 per 1k steps (a state at the goal is worth
 # 1 / (1 − γ) = 100), so IQL's actor barely moved from BC. 50k steps cost ~4 min on 2 cores.
-_CPU_VALUE_STEPS = {"maze2d": 50_000}
+#
+# locomotion: at 10k steps the critic of Hopper medium-replay was far from converged (mean Q
+# 32 and rising by 3 per 1k steps, 0.62 of the data's Monte-Carlo return, Pearson correlation
+# with it 0.64), its advantages a coin flip (49% positive), and every method scored as BC
+# (9–11). Mean Q levels off by 50k steps (62, 1.17 of the Monte-Carlo return, correlation
+# 0.85) while the advantages keep sharpening (42% positive at 50k, 32% at 100k); on seed 0
+# IQL / IDQL / SWG scored 20.8 / 26.7 / 28.1 at 50k and 49.0 / 26.9 / 42.8 at 100k, BC about
+# 10 throughout (`benchmarks/critic_quality.py` measures the critic). 100k steps cost ~12 min
+# on one core.
+_CPU_VALUE_STEPS = {"maze2d": 50_000, "locomotion": 100_000}
+
+# Diffusion steps of the CPU budget where 8k are too few. locomotion: the 8k-step model's loss
+# was still falling (0.448 at 8k, 0.417 at 16k, 0.414 at 20k on Hopper medium-replay).
+_CPU_POLICY_STEPS = {"locomotion": 20_000}
 
 PRESETS: tuple[str, ...] = TASK_FAMILIES
 
@@ -183,6 +197,8 @@ def get_preset(name: str, *, full: bool = False, reference: bool = False) -> Pre
     if not full and name in _CPU_VALUE_STEPS:
         values["steps"] = _CPU_VALUE_STEPS[name]
     policy = dict(_FULL_POLICY if full else _CPU_POLICY)
+    if not full and name in _CPU_POLICY_STEPS:
+        policy["steps"] = _CPU_POLICY_STEPS[name]
     if full and name == "antmaze":
         policy["steps"] = 3_000_000
     if reference:

@@ -143,6 +143,9 @@ def test_presets():
     maze = sgrl.get_preset("maze2d")
     assert maze.values.steps == maze.actor.steps == 50_000  # sparse values travel far
     assert sgrl.get_preset("adroit").values.steps == 10_000
+    loco = sgrl.get_preset("locomotion")  # a critic that converges on Hopper medium-replay
+    assert (loco.values.steps, loco.actor.steps, loco.policy.steps) == (100_000, 100_000, 20_000)
+    assert sgrl.get_preset("locomotion", full=True).policy.steps == 1_000_000
     assert (maze.idql_candidates, maze.idql_temperature, maze.num_candidates) == (64, 1.0, 16)
     assert sgrl.Preset.from_json(full.to_json()) == full
     changed = p.replace(**{"values.steps": 5, "guidance_scale": 2.0})
