@@ -12,7 +12,8 @@ from jaxtyping import Array, ArrayLike, Float
 from ._custom_types import PRNGKey
 from ._guidance import AbstractGuidance, NoGuidance
 from ._joint import JointModel, as_joint_model
-from ._nn._denoiser import AbstractDenoiser
+from ._nn._denoiser import AbstractDenoiser, TimeSplitDenoiser
+from ._nn._time_table import TabulatedTime
 from ._sampler._base import AbstractSampler
 from ._sampler._ddpm import DDPMSampler
 from ._schedule import AbstractSchedule
@@ -53,12 +54,19 @@ def _sample_rows(request: SampleRequest, key: PRNGKey) -> Samples:
         network = model.network.sampling_form(rows * per_row * n_cand, platform)
         model = eqx.tree_at(lambda m: m.network, model, network)
 
+    # The sampler's steps see the network with its time path computed for all their times
+    # at once (one T-row product instead of T matrix-vector products per layer).
+    step_model = model
+    grid = sampler.visited_times(schedule)
+    if grid is not None and isinstance(model.network, TimeSplitDenoiser):
+        step_model = eqx.tree_at(lambda m: m.network, model, TabulatedTime(model.network, grid))
+
     def one(cond_row, key):
         init_key, run_key, select_key = jr.split(key, 3)
         inits = jr.normal(init_key, (n_cand, total))
 
         def eps_fn(z, t):
-            return guidance.eps(model, schedule, z, t, cond_row)
+            return guidance.eps(step_model, schedule, z, t, cond_row)
 
         run = lambda z, k: sampler(eps_fn, schedule, z, key=k, data_dim=model.data_dim)
         candidates = jax.vmap(run)(inits, jr.split(run_key, n_cand))

@@ -52,6 +52,12 @@ class AbstractSampler(eqx.Module):
     def validate(self, schedule: AbstractSchedule) -> None:
         """Check the sampler against the schedule before tracing."""
 
+    def visited_times(self, schedule: AbstractSchedule) -> Float[Array, " n"] | None:
+        """Every time at which the sampler calls `eps_fn`, if it is a fixed grid (then a
+        network's time path can be computed for all of them before the loop); `None` for
+        samplers that choose their times as they go."""
+        return None
+
 
 class ClippingSampler(AbstractSampler):
     """A sampler that walks the schedule's time grid, one `step` between adjacent levels,
@@ -76,6 +82,9 @@ class ClippingSampler(AbstractSampler):
 
     def validate(self, schedule: AbstractSchedule) -> None:
         schedule.resolve_steps(self.num_steps)
+
+    def visited_times(self, schedule: AbstractSchedule) -> Float[Array, " n"]:
+        return schedule.sampling_times(self.num_steps)[:-1]
 
     def clip(self, z: Float[Array, " D"], data_dim: int) -> Float[Array, " D"]:
         x, w = z[:data_dim], z[data_dim:]
