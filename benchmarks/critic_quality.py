@@ -19,6 +19,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -27,12 +28,10 @@ import selfguide_rl as sgrl  # noqa: E402
 
 
 def discounted_returns(rewards: np.ndarray, terminals: np.ndarray, starts: np.ndarray,
-                       bootstrap: np.ndarray, gamma: float) -> np.ndarray:
-    """`G_t` per step; `bootstrap[k]` is the value after episode k's last step (0 if it ended
-    in a terminal state)."""
-    n = len(rewards)
-    ends = np.append(starts[1:], n)
-    out = np.empty(n, dtype=np.float64)
+                       ends: np.ndarray, bootstrap: np.ndarray, gamma: float) -> np.ndarray:
+    """`G_t` per step of the episodes `starts[k] : ends[k]`; `bootstrap[k]` is the value after
+    episode k's last step (0 if it ended in a terminal state)."""
+    out = np.empty(len(rewards), dtype=np.float64)
     for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
         g = 0.0 if terminals[b - 1] else float(bootstrap[k])
         for t in range(b - 1, a - 1, -1):
@@ -41,37 +40,32 @@ def discounted_returns(rewards: np.ndarray, terminals: np.ndarray, starts: np.nd
     return out
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    r = np.empty(len(x))
-    r[np.argsort(x, kind="stable")] = np.arange(len(x))
-    return r
-
-
 def critic_quality(run_dir: Path) -> dict:
-    agent = sgrl.load_run(run_dir)
+    # The values and the data only (`load_run` would also load the diffusion policy and read
+    # the dataset a second time).
     config = json.loads((run_dir / "config.json").read_text())
+    preset = sgrl.Preset.from_json(config["preset"])
+    values, _ = sgrl.load_values(run_dir / "values.ckpt")
     data, task = sgrl.load_dataset(config["source"], dataset_id=config["dataset_id"],
                                    root=config.get("minari_root"))
     data = sgrl.process_rewards(data, task)
-    values = agent.policy.values
-    gamma = agent.preset.values.gamma
     s, a = data.observations, data.actions
     q = np.asarray(jax.lax.map(lambda sa: values.q(*sa), (s, a), batch_size=4096))
     v = np.asarray(jax.lax.map(values.v, s, batch_size=4096))
     starts = np.asarray(data.episode_starts)
-    last = np.append(starts[1:], len(data)) - 1
-    v_after = np.asarray(jax.vmap(values.v)(jnp.asarray(data.next_observations)[last]))
+    ends = starts + np.asarray(data.episode_lengths())
+    v_after = np.asarray(jax.vmap(values.v)(jnp.asarray(data.next_observations)[ends - 1]))
     g = discounted_returns(np.asarray(data.rewards, np.float64), np.asarray(data.terminals),
-                           starts, v_after, gamma)
+                           starts, ends, v_after, preset.values.gamma)
     return {
         "run": str(run_dir),
-        "value_steps": agent.preset.values.steps,
+        "value_steps": preset.values.steps,
         "q_mean": float(q.mean()),
         "v_mean": float(v.mean()),
         "mc_mean": float(g.mean()),
         "q_over_mc": float(q.mean() / g.mean()),
-        "pearson_q_mc": float(np.corrcoef(q, g)[0, 1]),
-        "spearman_q_mc": float(np.corrcoef(_ranks(q), _ranks(g))[0, 1]),
+        "pearson_q_mc": float(scipy.stats.pearsonr(q, g).statistic),
+        "spearman_q_mc": float(scipy.stats.spearmanr(q, g).statistic),
         "adv_positive": float(np.mean(q - v > 0)),
         "adv_std": float(np.std(q - v)),
     }
