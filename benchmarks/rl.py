@@ -13,14 +13,19 @@ trains the values, IQL's actor (from those values) and ONE diffusion model over 
 
 - BC: the diffusion model unguided (the behaviour policy),
 - IQL: the Gaussian actor by advantage-weighted regression (β per family, IQL paper),
-- IDQL: N = 64 candidates from the behaviour model at temperature 1, the best by Q,
+- IDQL: N = 64 candidates from the behaviour model, the best by Q (`IDQL@1`: at IDQL's
+  published candidate temperature 1; `IDQL`: at the temperature chosen on validation),
 - SWG: self-weighted guidance; SWG-R: 16 guided candidates, the best by Q.
 
 Protocol, fixed before the run: the guidance scale ρ and the upper clip of ŵ_0 are chosen
 per run on *validation* episodes (environment seeds disjoint from the test seeds) among
 ρ ∈ {1, 3, 10, 30} × clip ∈ {1, none}, by SWG's validation mean (ties: the smaller ρ);
-SWG-R uses the same choice; every method is then scored on fresh *test* episodes. SWG at
-the preset's fixed ρ = 10 with each clip is reported beside it. Final checkpoints only.
+SWG-R uses the same choice. IDQL gets the same treatment for its own knob, the candidates'
+DDPM temperature, chosen among {0, 0.5, 1} by its validation mean (ties: the higher, IDQL's
+1 first): a diffusion model trained at a CPU budget is not IDQL's 3M-step one, and argmax-Q
+over candidates drawn at temperature 1 from it picks the critic's extrapolation errors.
+Every method is then scored on fresh *test* episodes. SWG at the preset's fixed ρ = 10 with
+each clip and IDQL at temperature 1 are reported beside them. Final checkpoints only.
 Statistics at the level of seeds: mean ± standard error of the seed means, the paired
 difference to BC with its seed-level standard error, and the IQM over (dataset, seed) runs
 with a stratified bootstrap 95% interval.
@@ -38,6 +43,7 @@ and plots are rebuilt from all parts, so an interrupted benchmark resumes where 
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -70,7 +76,12 @@ DOOR_PUBLISHED = {"BC (IQL paper)": 2.0, "CQL (IQL paper)": 9.9, "IQL (IQL paper
 VAL_SCALES = (1.0, 3.0, 10.0, 30.0)
 VAL_CLIPS = (1.0, None)
 FIXED_SCALE = 10.0
-COLUMNS = ("bc", "iql", "idql", "swg", "swg-r", "swg@10 clip 1", "swg@10 no clip")
+IDQL_VAL_TEMPERATURES = (0.0, 0.5, 1.0)
+IDQL_PUBLISHED_TEMPERATURE = 1.0
+COLUMNS = ("bc", "iql", "idql", "idql@1", "swg", "swg-r", "swg@10 clip 1", "swg@10 no clip")
+# Parts written under an older protocol (before IDQL's validated temperature: 1) are
+# evaluated again from their runs' checkpoints (training is not repeated).
+PROTOCOL = 2
 VALIDATION_SEED_OFFSET = 1000  # evaluation seed s -> environment seeds from (1000 + s) * 10^4
 QUICK_DATASET = "pointmaze-umaze-dense"  # the CPU budget separates the methods there
 # The D4RL locomotion family as built here (ids `selfguide/<env>/<kind>-v0`).
@@ -136,6 +147,24 @@ def part_path(out: Path, name: str, seed: int) -> Path:
     return out / "parts" / f"{name}__seed{seed}.json"
 
 
+def part_is_current(out: Path, name: str, seed: int) -> bool:
+    """A finished part of this protocol (an older one is evaluated again)."""
+    path = part_path(out, name, seed)
+    return path.exists() and json.loads(path.read_text()).get("protocol", 1) >= PROTOCOL
+
+
+def choose_guidance(validation: dict[str, float]) -> tuple[float, float | None]:
+    """The (ρ, clip) with the best SWG validation mean; ties: the smaller ρ."""
+    best = max(validation.items(), key=lambda kv: (kv[1], -float(kv[0].split("|")[0])))[0]
+    scale_txt, clip_txt = best.split("|")
+    return float(scale_txt), None if clip_txt == "none" else float(clip_txt)
+
+
+def choose_idql_temperature(validation: dict[str, float]) -> float:
+    """IDQL's candidate temperature with the best validation mean; ties: the higher."""
+    return float(max(validation.items(), key=lambda kv: (kv[1], float(kv[0])))[0])
+
+
 def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[int],
               overrides: dict, minari_root: Path) -> list[dict]:
     """Train the (dataset, seed) runs of `seeds` (one by one, or with `--together` in one
@@ -165,11 +194,17 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
         for v, results in zip(validation, per_seed, strict=True):
             for r in results:
                 v[f"{r.scale:g}|{clip_label(clip)}"] = r.mean
-    chosen = []
-    for v in validation:
-        best = max(v.items(), key=lambda kv: (kv[1], -float(kv[0].split("|")[0])))[0]
-        scale_txt, clip_txt = best.split("|")
-        chosen.append((float(scale_txt), None if clip_txt == "none" else float(clip_txt)))
+    chosen = [choose_guidance(v) for v in validation]
+    # IDQL's candidate temperature, on the same validation episodes.
+    idql_validation = [{} for _ in seeds]
+    for temp in IDQL_VAL_TEMPERATURES:
+        per_seed = sgrl.evaluate_agents(
+            agents, methods=("idql",), idql_temperature=temp,
+            seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
+            episodes=args.val_episodes, record=False)
+        for v, (r,) in zip(idql_validation, per_seed, strict=True):
+            v[f"{temp:g}"] = r.mean
+    idql_chosen = [choose_idql_temperature(v) for v in idql_validation]
     val_s = (time.perf_counter() - t1) / len(seeds)
 
     # Test: every method on fresh episodes (environment seeds seed * 10^4 + i).
@@ -183,9 +218,16 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
                          "eval_seconds": r.seconds} for r in results]
 
     test_seeds = tuple(seeds)
-    for method in ("bc", "iql", "idql"):
+    for method in ("bc", "iql"):
         add(method, sgrl.evaluate_agents(agents, methods=(method,), seeds=test_seeds,
                                          episodes=args.episodes))
+    add("idql", sgrl.evaluate_agents(   # each seed at its own validated temperature
+        [dataclasses.replace(a, preset=a.preset.replace(idql_temperature=t))
+         for a, t in zip(agents, idql_chosen, strict=True)],
+        methods=("idql",), seeds=test_seeds, episodes=args.episodes))
+    add("idql@1", sgrl.evaluate_agents(agents, methods=("idql",), seeds=test_seeds,
+                                       idql_temperature=IDQL_PUBLISHED_TEMPERATURE,
+                                       episodes=args.episodes))
     picked = [_with_clip(a, clip, scale) for a, (scale, clip) in zip(agents, chosen,
                                                                      strict=True)]
     for method in ("swg", "swg-r"):  # each seed at its own validated (ρ, clip)
@@ -201,14 +243,19 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
     states = _dataset_states(source, dataset_id, minari_root)
     parts = []
     for k, (agent, seed, (scale, clip)) in enumerate(zip(agents, seeds, chosen, strict=True)):
+        earlier = part_path(args.out, name, seed)  # an older protocol's part: its training
+        trained = (json.loads(earlier.read_text())["train_seconds"] if earlier.exists()
+                   else train_s)
         # How often each clip of ŵ_0 binds along SWG's sampling path, on dataset states.
         shares = {f"{s_c:g}|{clip_label(clip_c)}": _clip_shares(agent, states, s_c, clip_c,
                                                                    seed)
                   for clip_c in VAL_CLIPS for s_c in (scale, FIXED_SCALE)}
         parts.append({
             "dataset": name, "seed": seed, "rows": rows[k], "budget": _budget(args, agent),
+            "protocol": PROTOCOL,
             "chosen": {"scale": scale, "clip": clip_label(clip)}, "validation": validation[k],
-            "clip_shares": shares, "train_seconds": train_s, "validation_seconds": val_s,
+            "idql_chosen": idql_chosen[k], "idql_validation": idql_validation[k],
+            "clip_shares": shares, "train_seconds": trained, "validation_seconds": val_s,
             "test_seconds": test_s, "trained_together": bool(args.together),
             "weights": {key: round(v, 4) for key, v in agent.weight_stats.items()
                         if key != "train_seconds_this_call"}})
@@ -219,7 +266,8 @@ def _budget(args, agent) -> dict:
     p = agent.preset
     return {
         "preset": p.name, "tau": p.values.tau, "weight": p.weight, "iql_beta": p.actor.beta,
-        "idql": f"N {p.idql_candidates}, temperature {p.idql_temperature:g}",
+        "idql": f"N {p.idql_candidates}, temperature from {IDQL_VAL_TEMPERATURES} "
+                f"(published {IDQL_PUBLISHED_TEMPERATURE:g})",
         "swg_r_candidates": p.num_candidates,
         "value_steps": p.values.steps, "value_batch": p.values.batch_size,
         "actor_steps": p.actor.steps, "diffusion_steps": p.policy.steps,
@@ -232,8 +280,6 @@ def _budget(args, agent) -> dict:
 
 
 def _with_clip(agent, clip, scale=None):
-    import dataclasses
-
     changes = {"clip_max": clip} | ({} if scale is None else {"guidance_scale": scale})
     return dataclasses.replace(agent, preset=agent.preset.replace(**changes))
 
@@ -294,12 +340,22 @@ def interval95(mean: float, se: float, n: int) -> str:
     return f"[{mean - half:.1f}, {mean + half:.1f}]"
 
 
+def idql_cell(part: dict) -> str:
+    """The chosen IDQL temperature and its validation means (older parts: the published 1)."""
+    if "idql_chosen" not in part:
+        return f"{IDQL_PUBLISHED_TEMPERATURE:g} (not validated)"
+    means = ", ".join(f"{part['idql_validation'][f'{t:g}']:.1f}" for t in IDQL_VAL_TEMPERATURES)
+    return f"{part['idql_chosen']:g} ({means})"
+
+
 def write_results(out: Path) -> None:
     """Rebuild every table from the part files."""
     parts = [json.loads(f.read_text()) for f in sorted((out / "parts").glob("*__seed*.json"))]
     notes_file = out / "notes.json"
     notes = json.loads(notes_file.read_text()) if notes_file.exists() else []
-    rows = [r for p in parts for r in p["rows"]]
+    # An older protocol's IDQL row is IDQL at its published temperature.
+    rows = [r | {"method": "idql@1"} if r["method"] == "idql" and p.get("protocol", 1) < 2
+            else r for p in parts for r in p["rows"]]
     table = summarise(rows)
     methods = [m for m in COLUMNS if any(m in t for t in table.values())]
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.platform()}"
@@ -319,7 +375,9 @@ def write_results(out: Path) -> None:
         "built here the SAC expert policy): mean over seeds of each "
         "seed's mean test-episode score ± the standard error of the seed means. SWG and "
         "SWG-R use the ρ and clip chosen on validation episodes; `SWG@10` is the preset's "
-        "fixed ρ = 10 with the upper clip of ŵ_0 at 1 (the previous default) or none.",
+        "fixed ρ = 10 with the upper clip of ŵ_0 at 1 (the previous default) or none. IDQL "
+        "uses the candidate temperature chosen on validation episodes, `IDQL@1` IDQL's "
+        "published temperature 1.",
         "",
         "| dataset | " + " | ".join(m.upper() for m in methods) + " | seeds × episodes |",
         "|---|" + "---|" * (len(methods) + 1),
@@ -345,7 +403,7 @@ def write_results(out: Path) -> None:
                          f"{interval95(t['minus_bc'], t['minus_bc_se'], t['minus_bc_n'])}")
         lines.append(f"| {ds} | " + " | ".join(cells) + " |")
     # Paired differences that the targets and the clip choice read.
-    pairs = (("swg", "idql"), ("swg", "iql"), ("swg-r", "swg"),
+    pairs = (("swg", "idql"), ("swg", "iql"), ("swg-r", "swg"), ("idql", "idql@1"),
              ("swg@10 no clip", "swg@10 clip 1"))
     by_seed: dict = {}
     for r in rows:
@@ -385,15 +443,16 @@ def write_results(out: Path) -> None:
               "guided evaluations (all steps and states of the sampler's path, 256 dataset "
               "states) where ŵ_0 reaches the upper clip (gradient zero) or the lower one.", "",
               "| dataset | seed | chosen ρ, clip | validation mean at it | upper-clip share "
-              "at ρ = 10 (clip 1) | lower-clip share at ρ = 10 (clip 1) |",
-              "|---|---|---|---|---|---|"]
+              "at ρ = 10 (clip 1) | lower-clip share at ρ = 10 (clip 1) | IDQL temperature "
+              "(validation means at 0, 0.5, 1) |",
+              "|---|---|---|---|---|---|---|"]
     for p in parts:
         ch = p["chosen"]
         key = f"{ch['scale']:g}|{ch['clip']}"
         s10 = p["clip_shares"].get("10|1", {})
         lines.append(f"| {p['dataset']} | {p['seed']} | {ch['scale']:g}, {ch['clip']} | "
                      f"{p['validation'][key]:.1f} | {s10.get('above', float('nan')):.3f} | "
-                     f"{s10.get('below', float('nan')):.3f} |")
+                     f"{s10.get('below', float('nan')):.3f} | {idql_cell(p)} |")
     lines += ["", "## Budgets", "", "| dataset | settings |", "|---|---|"]
     for ds in table:
         b = next(p["budget"] for p in parts if p["dataset"] == ds)
@@ -401,8 +460,8 @@ def write_results(out: Path) -> None:
     lines += ["", "Value networks: twin Q and V, MLP 256-256, Adam 3e-4, γ 0.99, Polyak 0.005. "
               "IQL actor: MLP 256-256, tanh mean, state-independent log σ, Adam 3e-4 with cosine "
               "decay, exp(βA) clipped at 100, acting with the mean. Diffusion: AdamW 3e-4 cosine, "
-              "EMA 0.999, DDPM at temperature 0 (IDQL's candidates: 1), actions clipped to "
-              "[-1, 1]. Evaluation: parallel episodes (SyncVectorEnv), one batched action call "
+              "EMA 0.999, DDPM at temperature 0 (IDQL's candidates: as validated), actions clipped "
+              "to [-1, 1]. Evaluation: parallel episodes (SyncVectorEnv), one batched action call "
               "per step.", ""]
     for ds, by_method in table.items():
         lines += [f"## {ds}", "", "| method | score | − BC (paired) | per-seed means |",
@@ -571,7 +630,7 @@ def main(argv=None) -> int:
                 _note(args.out, f"{name}: could not be collected ({type(err).__name__}: "
                                 f"{str(err)[:200]})")
     pending = [(n, [s]) for s in range(args.seeds) for n in datasets
-               if not part_path(args.out, n, s).exists()]
+               if not part_is_current(args.out, n, s)]
     print(f"{len(pending)} (dataset, seed) runs to do with {args.jobs} process(es)"
           + (", each dataset's seeds trained together" if args.together else ""), flush=True)
     if args.together:  # one item per dataset: its pending seeds

@@ -153,8 +153,12 @@ class IDQL(AbstractMethod):
     behaviour model at temperature 1, keep the one with the largest `Q(s, a)`.
 
     The candidates need their own temperature: at temperature 0 (the usual evaluation
-    setting of BC and SWG) DDPM sends every initial noise to nearly the same action, the
-    candidates collapse onto one, and IDQL becomes behaviour cloning.
+    setting of BC and SWG) DDPM sends every initial noise to nearly the same action (on
+    Hopper medium-expert, 64 candidates spread by a per-coordinate standard deviation of
+    0.007, against 0.151 at temperature 1), and IDQL becomes a small Q-guided nudge of
+    behaviour cloning. With a weak diffusion model, though, candidates at temperature 1 leave
+    the data's support and the argmax picks the critic's errors; `benchmarks/rl.py` chooses
+    the temperature on validation episodes.
 
     **Arguments:**
 

@@ -598,8 +598,9 @@ def evaluate_agents(
     results are those of `evaluate_agent(agents[k], seeds=(seeds[k],))`.
 
     `scales`: the SWG/SWG-R scales, shared; `None`: each agent's own preset scale (and
-    each uses its own preset's `clip_max`). The episode settings are the first agent's
-    preset's. **Returns:** per agent, its results in method (then scale) order.
+    each uses its own preset's `clip_max`). `idql_temperature`: IDQL's candidate
+    temperature, shared; `None`: each agent's own preset's. The episode settings are the
+    first agent's preset's. **Returns:** per agent, its results in method (then scale) order.
     """
     caller = "evaluate_agents"
     if len(agents) != len(seeds) or not agents:
@@ -612,7 +613,8 @@ def evaluate_agents(
     episodes = preset.eval_episodes if episodes is None else episodes
     n_cand = preset.num_candidates if num_candidates is None else num_candidates
     n_idql = preset.idql_candidates if idql_candidates is None else idql_candidates
-    t_idql = preset.idql_temperature if idql_temperature is None else idql_temperature
+    t_idql = [a.preset.idql_temperature if idql_temperature is None else idql_temperature
+              for a in agents]
     num_envs = min(episodes, preset.eval_envs)
     scale_rows = ([tuple(a.preset.guidance_scale for a in agents)] if scales is None
                   else [(float(s),) * len(agents) for s in scales])
@@ -626,8 +628,8 @@ def evaluate_agents(
                 acting = [method_from_name(
                     caller, method, scale=scale,
                     num_candidates=n_idql if method == "idql" else n_cand,
-                    temperature=t_idql, actor=a.actor, clip_max=a.preset.clip_max,
-                ) for a, scale in zip(agents, row, strict=True)]
+                    temperature=t, actor=a.actor, clip_max=a.preset.clip_max,
+                ) for a, scale, t in zip(agents, row, t_idql, strict=True)]
                 together = evaluate_members(
                     [a.policy for a in agents], agents[0].task, methods=acting,
                     seeds=[int(s) * 10_000 for s in seeds], episodes=episodes,

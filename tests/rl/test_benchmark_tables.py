@@ -107,3 +107,33 @@ def test_iqm_without_an_interval_while_a_dataset_has_one_run(bench, tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "| SWG | 20.3 | – (a dataset has one run) | 3 |" in text
 
+
+
+def test_choices_on_validation_and_their_ties(bench):
+    assert bench.choose_guidance({"1|1": 5.0, "3|1": 9.0, "10|none": 9.0}) == (3.0, 1.0)
+    assert bench.choose_guidance({"1|none": 2.0, "30|none": 1.0}) == (1.0, None)
+    # IDQL's temperature: the best validation mean; ties go to the higher (published 1).
+    assert bench.choose_idql_temperature({"0": 40.0, "0.5": 52.0, "1": 30.0}) == 0.5
+    assert bench.choose_idql_temperature({"0": 40.0, "0.5": 40.0, "1": 40.0}) == 1.0
+
+
+def test_older_parts_are_evaluated_again_and_their_idql_is_the_published_one(bench, tmp_path):
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    old = _part("maze", 0, [10.0], [20.0])
+    old["rows"].append(_row("idql", 0, [5.0]))
+    (parts / "maze__seed0.json").write_text(json.dumps(old))
+    new = _part("maze", 1, [12.0], [22.0]) | {
+        "protocol": bench.PROTOCOL, "idql_chosen": 0.5,
+        "idql_validation": {"0": 30.0, "0.5": 31.0, "1": 2.0}}
+    new["rows"] += [_row("idql", 1, [30.0]), _row("idql@1", 1, [7.0])]
+    (parts / "maze__seed1.json").write_text(json.dumps(new))
+    assert not bench.part_is_current(tmp_path, "maze", 0)
+    assert bench.part_is_current(tmp_path, "maze", 1)
+    assert not bench.part_is_current(tmp_path, "maze", 2)
+    bench.write_results(tmp_path)
+    table = json.loads((tmp_path / "results.json").read_text())["table"]["maze"]
+    assert table["idql@1"]["per_seed"] == [5.0, 7.0]  # the old part's IDQL ran at 1
+    assert table["idql"]["per_seed"] == [30.0]
+    text = (tmp_path / "results.md").read_text()
+    assert "| 1 (not validated) |" in text and "| 0.5 (30.0, 31.0, 2.0) |" in text

@@ -114,6 +114,23 @@ def test_evaluate_agent_writes_scores_for_every_method(reference_run):
     assert "| swg |" in table and "±" in table
 
 
+def test_agents_evaluated_together_keep_their_own_idql_temperature(reference_run):
+    """`idql_temperature=None`: each agent's preset's; each agent's episodes are those it
+    runs alone at that temperature (and the temperature matters)."""
+    import dataclasses
+
+    cold, hot = (dataclasses.replace(reference_run, preset=reference_run.preset.replace(
+        idql_temperature=t)) for t in (0.0, 1.0))
+    kw = dict(methods=("idql",), episodes=2, max_episode_steps=30, record=False)
+    together = sgrl.evaluate_agents([cold, hot], seeds=(0, 3), **kw)
+    for agent, seed, (r,) in zip((cold, hot), (0, 3), together, strict=True):
+        (alone,) = sgrl.evaluate_agent(agent, seeds=(seed,), **kw)
+        # Two members against one: the stacked products may round differently (float32).
+        np.testing.assert_allclose(r.returns, alone.returns, rtol=1e-5)
+    (hot_at_0,) = sgrl.evaluate_agent(hot, seeds=(3,), idql_temperature=0.0, **kw)
+    assert not np.array_equal(hot_at_0.returns, together[1][0].returns)
+
+
 def _interrupt(monkeypatch, step_type, at_call):
     """Ctrl-C at the `at_call`-th chunk of the trainer whose step is a `step_type`."""
     original = _loop.run_chunk
