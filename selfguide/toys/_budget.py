@@ -12,6 +12,8 @@ class Budget:
     - `steps`, `batch_size`, `width`, `depth`, `num_train`: the SWG model (an
         [`MLPDenoiser`][selfguide.MLPDenoiser] on `[x, w]` conditioned on `β / β_max`,
         trained on `num_train` draws of `q`, each with its own `β ~ U[0, β_max]`).
+    - `learning_rate`: AdamW's peak rate (cosine decay to 0 over `steps`); `ema_decay`:
+        the EMA of the parameters that is sampled.
     - `beta_max`: the top of the trained `β` range.
     - `weight_loss`: the ε-loss weight of the weight channel (the toy reference uses 2).
     - `schedule`: `"cosine"` or `"vp"` (continuous time, so DDPM and the ODE share a model).
@@ -34,6 +36,8 @@ class Budget:
     width: int = 256
     depth: int = 4
     num_train: int = 100_000
+    learning_rate: float = 3e-4
+    ema_decay: float = 0.999
     beta_max: float = 24.0
     weight_loss: float = 2.0
     schedule: str = "vp"
@@ -71,6 +75,11 @@ class Budget:
         if self.weight_scale not in ("none", "rms"):
             raise ValueError(
                 f"Budget: weight_scale must be 'none' or 'rms', got {self.weight_scale!r}."
+            )
+        if not self.learning_rate > 0 or not 0 <= self.ema_decay < 1:
+            raise ValueError(
+                f"Budget: need learning_rate > 0 and 0 <= ema_decay < 1, got "
+                f"{self.learning_rate} and {self.ema_decay}."
             )
         if self.beta_max < 20:
             raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")

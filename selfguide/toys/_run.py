@@ -34,6 +34,7 @@ from selfguide.checkpoint import (
     restore_segment,
     write_checkpoint,
 )
+from selfguide.training import default_optimizer
 
 from ._beta import check_beta
 from ._budget import QUICK, Budget
@@ -58,6 +59,8 @@ SWG_FIELDS = (
     "width",
     "depth",
     "num_train",
+    "learning_rate",
+    "ema_decay",
     "beta_max",
     "weight_loss",
     "schedule",
@@ -165,6 +168,8 @@ def train_swg(
         batch_size=budget.batch_size,
         cond=(beta / budget.beta_max)[:, None],
         loss_weights=[1.0, 1.0, budget.weight_loss],
+        optimizer=default_optimizer(budget.steps, budget.learning_rate),
+        ema_decay=budget.ema_decay,
         key=jr.key(seed + 1),
         checkpoint=ckpt,
         resume=True,

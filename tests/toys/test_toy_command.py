@@ -98,6 +98,9 @@ def test_set_overrides_budget_fields():
         ("clip_weight=1", r"--set 'clip_weight=1': clip_weight takes a value of type bool "
                           r"\(true or false\) like true, got 1"),
         ("depth=0", r"Budget: depth must be >= 1, got 0"),
+        ("learning_rate=0", r"Budget: need learning_rate > 0 and 0 <= ema_decay < 1, got 0"),
+        ("ema_decay=1.0", r"Budget: need learning_rate > 0 and 0 <= ema_decay < 1, got .* "
+                          r"and 1.0"),
     ],
 )
 def test_set_rejects_bad_fields_and_values(tmp_path, pair, message):

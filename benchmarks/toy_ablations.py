@@ -1,0 +1,177 @@
+"""What makes the β-conditioned toy model learn `q` at the CPU budget? Measured ablations.
+
+Each configuration is the default `Budget` with some fields changed (`CONFIGS`, or
+`--config LABEL FIELD=VALUE ...`). For every toy it trains the SWG model (seed 0, cached),
+then scores, against exact draws with the metric's noise floor beside it:
+
+- the *unguided* model at β = 0 against `q` (does the model learn the data?),
+- SWG (DDPM, ρ = 1) at β = 3 and β = 10 against `p_β`.
+
+A cell passes when every metric is within 2× its floor (`value ≤ 2 · max(floor,
+floor_std)`), the test of `benchmarks/toys.py`. Printed and written per configuration: the
+training seconds per toy, unguided cells passed (of 6), SWG cells passed (of 12), and the
+geometric mean over all metrics of `value / max(floor, floor_std)` (lower is better; 1 is
+as good as exact sampling at this sample size; each ratio clipped to [1e-6, 1e3]). One JSON
+file per (configuration, toy) under `benchmarks/results/toys/ablations/`, so an interrupted
+run resumes; `ablations.md` is rebuilt from them.
+
+    python benchmarks/toy_ablations.py                 # every configuration in CONFIGS
+    python benchmarks/toy_ablations.py --only lr1e-3   # one of them
+    python benchmarks/toy_ablations.py --config mine learning_rate=1e-3 steps=8000
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from selfguide import toys  # noqa: E402
+from selfguide.checkpoint import atomic_write_text  # noqa: E402
+from selfguide.toys._command import budget_overrides  # noqa: E402
+from selfguide.toys._run import Budget, draw, train_swg  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results" / "toys" / "ablations"
+BETAS = (3.0, 10.0)
+# label -> Budget fields changed from the default (read as `--set` values).
+CONFIGS: dict[str, dict[str, str]] = {
+    "default": {},
+    "lr1e-3": {"learning_rate": "1e-3"},
+    "lr3e-3": {"learning_rate": "3e-3"},
+    "lr1e-2": {"learning_rate": "1e-2"},
+    "lr3e-3-wloss1": {"learning_rate": "3e-3", "weight_loss": "1"},
+    "lr3e-3-ema0.995": {"learning_rate": "3e-3", "ema_decay": "0.995"},
+    "lr3e-3-batch1024": {"learning_rate": "3e-3", "batch_size": "1024"},
+    "lr3e-3-steps8000": {"learning_rate": "3e-3", "steps": "8000"},
+    "lr3e-3-wloss0.5": {"learning_rate": "3e-3", "weight_loss": "0.5"},
+    "lr3e-3-wloss1-steps8000": {"learning_rate": "3e-3", "weight_loss": "1", "steps": "8000"},
+}
+
+
+def ratio(report) -> float:
+    """value / max(floor, floor_std); a zero floor (exact draws always agree, e.g. all mass
+    in one energy level) passes only an exact value."""
+    floor = max(report.floor, report.floor_std)
+    if floor <= 0:
+        return 0.0 if report.value <= 0 else float("inf")
+    return report.value / floor
+
+
+def score(dataset: str, budget: Budget, cache: Path) -> dict:
+    start = time.perf_counter()
+    model, cost = train_swg(dataset, budget, cache_dir=cache, progress=False)
+    train_s = time.perf_counter() - start
+    cells = {}
+    for label, method, beta in [("unguided β 0", "unguided", 0.0)] + [
+            (f"swg β {b:g}", "swg-ddpm", b) for b in BETAS]:
+        x = draw(method, dataset, model, beta, budget, seed=5)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rep = toys.evaluate_many(dataset, {"x": x}, beta, rng=np.random.default_rng(3))["x"]
+        cells[label] = {name: {"value": r.value, "floor": max(r.floor, r.floor_std),
+                               "ratio": ratio(r)} for name, r in rep.items()}
+    return {"dataset": dataset, "train_seconds": cost.seconds, "loaded": train_s < 1.0,
+            "cells": cells}
+
+
+def passes(cell: dict) -> bool:
+    return all(m["ratio"] <= 2.0 for m in cell.values())
+
+
+def write_table(out: Path) -> str:
+    parts = [json.loads(f.read_text()) for f in sorted(out.glob("*.json"))]
+    by_config: dict[str, list[dict]] = {}
+    for p in parts:
+        by_config.setdefault(p["config"], []).append(p)
+    order = [c for c in CONFIGS if c in by_config] + [c for c in by_config if c not in CONFIGS]
+    lines = [
+        "# Toy ablations: what makes the β-conditioned model learn `q`",
+        "",
+        "Command: `python benchmarks/toy_ablations.py` (see its docstring). Machine: "
+        f"{platform.machine()}, {os.cpu_count()} CPU cores (shared with other jobs: the "
+        "seconds compare configurations only roughly). Seed 0 per toy; 1000 samples per "
+        "cell, scored against exact draws; a cell passes when every metric is within 2× "
+        "its noise floor. Ratio: geometric mean over the cell's metrics of value / floor.",
+        "",
+        "| configuration | changes | toys | train s / toy | unguided cells ✓ | SWG cells ✓ "
+        "(β 3, 10) | unguided ratio | SWG ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in order:
+        ps = by_config[c]
+        ung = [p["cells"]["unguided β 0"] for p in ps]
+        swg = [p["cells"][f"swg β {b:g}"] for p in ps for b in BETAS]
+        gm = lambda cells: float(np.exp(np.mean([np.log(min(max(m["ratio"], 1e-6), 1e3))
+                                                 for cell in cells for m in cell.values()])))
+        changes = ", ".join(f"{k}={v}" for k, v in ps[0]["changes"].items()) or "–"
+        lines.append(f"| {c} | {changes} | {len(ps)} | "
+                     f"{np.mean([p['train_seconds'] for p in ps]):.0f} | "
+                     f"{sum(map(passes, ung))}/{len(ung)} | {sum(map(passes, swg))}/{len(swg)} | "
+                     f"{gm(ung):.2f} | {gm(swg):.2f} |")
+    lines += ["", "## Per toy: worst metric ratio (unguided β 0; SWG β 3; SWG β 10)", "",
+              "| configuration | " + " | ".join(toys.DATASETS) + " |",
+              "|---|" + "---|" * len(toys.DATASETS)]
+    for c in order:
+        got = {p["dataset"]: p for p in by_config[c]}
+        cells = []
+        for d in toys.DATASETS:
+            if d not in got:
+                cells.append("–")
+                continue
+            worst = [max(m["ratio"] for m in got[d]["cells"][k].values())
+                     for k in ("unguided β 0", *(f"swg β {b:g}" for b in BETAS))]
+            cells.append(" / ".join(f"{w:.1f}" for w in worst))
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    text = "\n".join(lines) + "\n"
+    atomic_write_text(out.parent / "ablations.md", text)
+    return text
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", default=None, help="labels of CONFIGS to run")
+    parser.add_argument("--config", nargs="+", default=None, metavar="LABEL FIELD=VALUE",
+                        help="one configuration of your own: a label, then Budget fields")
+    parser.add_argument("--datasets", nargs="+", default=list(toys.DATASETS))
+    parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "toy-ablations-cache")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    if args.config:
+        configs = {args.config[0]: dict(p.split("=", 1) for p in args.config[1:])}
+    else:
+        configs = {k: v for k, v in CONFIGS.items() if args.only is None or k in args.only}
+    budgets = {}
+    for label, changes in configs.items():  # every configuration checked before any work
+        try:
+            fields = budget_overrides([f"{k}={v}" for k, v in changes.items()],
+                                      call="toy_ablations")
+            budgets[label] = dataclasses.replace(Budget(), **fields)
+        except (ValueError, TypeError) as err:
+            raise SystemExit(str(err)) from None
+    args.out.mkdir(parents=True, exist_ok=True)
+    for label, budget in budgets.items():
+        for dataset in args.datasets:
+            path = args.out / f"{label}__{dataset}.json"
+            if path.exists():
+                continue
+            part = score(dataset, budget, args.cache) | {"config": label,
+                                                          "changes": configs[label]}
+            atomic_write_text(path, json.dumps(part, indent=1))
+            u = part["cells"]["unguided β 0"]
+            print(f"{label} {dataset}: train {part['train_seconds']:.0f} s; unguided "
+                  + ", ".join(f"{k} {m['ratio']:.1f}×" for k, m in u.items()), flush=True)
+        print(write_table(args.out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
