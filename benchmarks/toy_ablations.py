@@ -54,6 +54,13 @@ CONFIGS: dict[str, dict[str, str]] = {
     "lr3e-3-steps8000": {"learning_rate": "3e-3", "steps": "8000"},
     "lr3e-3-wloss0.5": {"learning_rate": "3e-3", "weight_loss": "0.5"},
     "lr3e-3-wloss1-steps8000": {"learning_rate": "3e-3", "weight_loss": "1", "steps": "8000"},
+    # Sampling only (the models above, from the cache): the weight iterate's clip, ŵ0's
+    # upper clip, the number of DDPM steps.
+    **{f"lr3e-3-wloss1-steps8000+{label}": {"learning_rate": "3e-3", "weight_loss": "1",
+                                            "steps": "8000", **change}
+       for label, change in (("no-weight-clip", {"clip_weight": "false"}),
+                             ("no-clip-max", {"clip_max": "null"}),
+                             ("sample-steps200", {"sample_steps": "200"}))},
 }
 
 

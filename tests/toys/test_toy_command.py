@@ -96,7 +96,7 @@ def test_set_overrides_budget_fields():
         ("width=wide", r"--set 'width=wide': width takes a value of type int \(a whole number\) "
                        r"like 256, got 'wide'"),
         ("clip_weight=1", r"--set 'clip_weight=1': clip_weight takes a value of type bool "
-                          r"\(true or false\) like true, got 1"),
+                          r"\(true or false\) like false, got 1"),
         ("depth=0", r"Budget: depth must be >= 1, got 0"),
         ("learning_rate=0", r"Budget: need learning_rate > 0 and 0 <= ema_decay < 1, got 0"),
         ("ema_decay=1.0", r"Budget: need learning_rate > 0 and 0 <= ema_decay < 1, got .* "
