@@ -32,21 +32,19 @@ sys.path.insert(0, str(ROOT))
 
 import selfguide_rl as sgrl  # noqa: E402
 from selfguide_rl._evaluate import make_env  # noqa: E402
+from selfguide_rl._methods import method_from_name  # noqa: E402
 
 SEED = 50_000  # environment seeds 50,000 + i: apart from the benchmark's
 
 
 def method(text: str) -> sgrl.AbstractMethod:
-    """`bc`, `swg@RHO`, `idql@TEMPERATURE` (64 candidates), `iql` is not offered (no
-    diffusion)."""
+    """`bc`, `swg@RHO` (default 10) or `idql@TEMPERATURE` (64 candidates, default 1); `iql`
+    is not offered (it does not sample the diffusion model)."""
     name, _, arg = text.partition("@")
-    if name == "bc":
-        return sgrl.BC()
-    if name == "swg":
-        return sgrl.SWG(float(arg or 10))
-    if name == "idql":
-        return sgrl.IDQL(64, float(arg or 1))
-    raise argparse.ArgumentTypeError(f"unknown method {text!r}: use bc, swg@RHO, idql@TEMP")
+    if name not in ("bc", "swg", "idql"):
+        raise argparse.ArgumentTypeError(f"unknown method {text!r}: use bc, swg@RHO, idql@TEMP")
+    return method_from_name("episode_ends", name, scale=float(arg or 10), num_candidates=64,
+                            temperature=float(arg or 1))
 
 
 def cause(obs: np.ndarray, env) -> str:
