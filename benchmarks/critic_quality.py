@@ -41,13 +41,11 @@ def discounted_returns(rewards: np.ndarray, terminals: np.ndarray, starts: np.nd
 
 
 def critic_quality(run_dir: Path) -> dict:
-    # The values and the data only (`load_run` would also load the diffusion policy and read
-    # the dataset a second time).
+    # The values and the data only (`load_run` would also load the diffusion policy).
     config = json.loads((run_dir / "config.json").read_text())
     preset = sgrl.Preset.from_json(config["preset"])
     values, _ = sgrl.load_values(run_dir / "values.ckpt")
-    data, task = sgrl.load_dataset(config["source"], dataset_id=config["dataset_id"],
-                                   root=config.get("minari_root"))
+    data, task = sgrl.load_run_data(run_dir)
     data = sgrl.process_rewards(data, task)
     s, a = data.observations, data.actions
     q = np.asarray(jax.lax.map(lambda sa: values.q(*sa), (s, a), batch_size=4096))

@@ -18,7 +18,6 @@ falls the critic could have learned.
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -89,9 +88,7 @@ def main(argv=None) -> int:
     jax.config.update("jax_platforms", "cpu")
     for run_dir in args.run_dirs:
         agent = sgrl.load_run(run_dir)
-        config = json.loads((run_dir / "config.json").read_text())
-        data, _ = sgrl.load_dataset(config["source"], dataset_id=config["dataset_id"],
-                                    root=config.get("minari_root"))
+        data, _ = sgrl.load_run_data(run_dir)
         env = make_env(agent.task)
         try:
             term = np.asarray(data.terminals).astype(bool)

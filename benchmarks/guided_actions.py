@@ -17,7 +17,6 @@ where it has no data; one with a low advantage is not guided where the critic po
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -43,8 +42,7 @@ def methods() -> list[tuple[str, sgrl.AbstractMethod]]:
 def action_stats(agent, states: np.ndarray, actions: np.ndarray, a: np.ndarray) -> dict:
     values, policy = agent.policy.values, agent.policy
     adv = np.asarray(sgrl.advantages(values, jnp.asarray(states), jnp.asarray(a)))
-    unit = np.asarray(2.0 * (a - np.asarray(policy.low)) / (np.asarray(policy.high)
-                                                            - np.asarray(policy.low)) - 1.0)
+    unit = np.asarray(policy.to_model(jnp.asarray(a)))
     return {"A>0": float(np.mean(adv > 0)), "A mean": float(np.mean(adv)),
             "at bound": float(np.mean(np.abs(unit) >= 0.999)),
             "dist": float(np.mean(np.linalg.norm(a - actions, axis=-1)))}
@@ -53,7 +51,7 @@ def action_stats(agent, states: np.ndarray, actions: np.ndarray, a: np.ndarray) 
 def guided_actions(run_dir: Path, num_states: int, seed: int,
                    first_steps: int = 0) -> list[tuple[str, dict]]:
     agent = sgrl.load_run(run_dir)
-    full, _ = _dataset(run_dir)
+    full, _ = sgrl.load_run_data(run_dir)
     pool = (np.arange(len(full.observations)) if not first_steps else
             (np.asarray(full.episode_starts)[:, None] + np.arange(first_steps)).ravel())
     idx = np.sort(np.random.default_rng(seed).choice(pool, min(num_states, len(pool)),
@@ -65,12 +63,6 @@ def guided_actions(run_dir: Path, num_states: int, seed: int,
         a = np.asarray(sgrl.act(agent.policy, states, method=method, key=jr.key(seed)))
         out.append((name, action_stats(agent, states, actions, a)))
     return out
-
-
-def _dataset(run_dir: Path):
-    config = json.loads((run_dir / "config.json").read_text())
-    return sgrl.load_dataset(config["source"], dataset_id=config["dataset_id"],
-                             root=config.get("minari_root"))
 
 
 def main(argv=None) -> int:

@@ -31,6 +31,7 @@ from ._pipeline import evaluate_agent as evaluate_agent
 from ._pipeline import evaluate_agents as evaluate_agents
 from ._pipeline import format_results as format_results
 from ._pipeline import load_run as load_run
+from ._pipeline import load_run_data as load_run_data
 from ._pipeline import train_run as train_run
 from ._pipeline import train_runs as train_runs
 from ._policy import Policy as Policy
@@ -90,6 +91,7 @@ from .data import load_behaviour_policy as load_behaviour_policy
 from .data import load_d4rl_hdf5 as load_d4rl_hdf5
 from .data import load_dataset as load_dataset
 from .data import load_minari as load_minari
+from .data import load_task as load_task
 from .data import make_eval_env as make_eval_env
 from .data import minari_task_info as minari_task_info
 from .data import normalized_score as normalized_score

@@ -40,7 +40,7 @@ from ._methods import METHODS, MethodName, method_from_name
 from ._policy import Policy, load_policy, train_policy, train_policy_many
 from ._presets import PRESETS, Preset, get_preset
 from ._values import advantages, learn_values, learn_values_many, load_values
-from .data import TaskInfo, load_dataset, process_rewards
+from .data import TaskInfo, Transitions, load_dataset, load_task, process_rewards
 
 CONFIG, VALUES, ACTOR, POLICY = "config.json", "values.ckpt", "actor.ckpt", "policy.ckpt"
 METRICS, CURVE, EVAL = "metrics.csv", "learning_curve.png", "eval.csv"
@@ -104,14 +104,22 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _load(source: str, dataset_id: str | None, minari_root: str | None):
+def _load(source: str, dataset_id: str | None, minari_root: str | Path | None):
     data, task = load_dataset(source, dataset_id=dataset_id, root=minari_root)
+    return data, _known(source, task)
+
+
+def _task(source: str, dataset_id: str | None, minari_root: str | Path | None) -> TaskInfo:
+    return _known(source, load_task(source, dataset_id=dataset_id, root=minari_root))
+
+
+def _known(source: str, task: TaskInfo | None) -> TaskInfo:
     if task is None:
         raise ValueError(
             f"train: cannot tell which task {source!r} is; pass --dataset-id (a D4RL name such "
             "as door-human-v0) so rewards, environment and scores are known."
         )
-    return data, task
+    return task
 
 
 def _action_bounds(task: TaskInfo, act_dim: int) -> tuple[list[float], list[float], str | None]:
@@ -498,19 +506,42 @@ def plot_learning_curve(metrics_csv: str | Path, out_png: str | Path) -> None:
     os.replace(tmp, out_png)
 
 
+def _run_config(caller: str, run_dir: Path) -> dict:
+    config_path = run_dir / CONFIG
+    if not config_path.exists():
+        raise FileNotFoundError(
+            f"{caller}: {run_dir} is not a run directory (no {CONFIG}); train one with "
+            "`selfguide-rl train`."
+        )
+    return json.loads(config_path.read_text())
+
+
+def _run_root(config: dict, root: str | Path | None) -> str | Path | None:
+    if root is not None:
+        return root
+    return os.environ.get("MINARI_DATASETS_PATH") or config.get("minari_root")
+
+
+def load_run_data(
+    run_dir: str | Path, *, root: str | Path | None = None
+) -> tuple[Transitions, TaskInfo]:
+    """The dataset a run was trained on, as [`load_dataset`][selfguide_rl.load_dataset]
+    returns it (rewards not yet processed), found as [`load_run`][selfguide_rl.load_run]
+    finds it: in `root` if given, else in `$MINARI_DATASETS_PATH`, else in the root recorded
+    in the run's `config.json`."""
+    run_dir = Path(run_dir)
+    config = _run_config("load_run_data", run_dir)
+    return _load(config["source"], config["dataset_id"], _run_root(config, root))
+
+
 def load_run(run_dir: str | Path, *, root: str | Path | None = None) -> Agent:
     """Load a finished run (both stages) from its directory.
 
     A Minari dataset is looked up in `root` if given, else in `$MINARI_DATASETS_PATH`,
-    else in the root the run was trained from (recorded in `config.json`)."""
+    else in the root the run was trained from (recorded in `config.json`); only its task
+    metadata is read ([`load_run_data`][selfguide_rl.load_run_data] gives the transitions)."""
     run_dir = Path(run_dir)
-    config_path = run_dir / CONFIG
-    if not config_path.exists():
-        raise FileNotFoundError(
-            f"load_run: {run_dir} is not a run directory (no {CONFIG}); train one with "
-            "`selfguide-rl train`."
-        )
-    config = json.loads(config_path.read_text())
+    config = _run_config("load_run", run_dir)
     preset = Preset.from_json(config["preset"])
     for name, what in ((VALUES, "value"), (POLICY, "diffusion")):
         if not (run_dir / name).exists():
@@ -531,9 +562,7 @@ def load_run(run_dir: str | Path, *, root: str | Path | None = None) -> Agent:
         action_low=config["action_low"],
         action_high=config["action_high"],
     )
-    if root is None:
-        root = os.environ.get("MINARI_DATASETS_PATH") or config.get("minari_root")
-    _, task = _load(config["source"], config["dataset_id"], root)
+    task = _task(config["source"], config["dataset_id"], _run_root(config, root))
     stats_path = run_dir / "weights.json"
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     actor = load_actor(run_dir / ACTOR) if (run_dir / ACTOR).exists() else None

@@ -3,6 +3,7 @@
 from ._d4rl_hdf5 import load_d4rl_hdf5 as load_d4rl_hdf5
 from ._errors import DatasetNotFoundError as DatasetNotFoundError
 from ._load import load_dataset as load_dataset
+from ._load import load_task as load_task
 from ._locomotion import LOCOMOTION_ENVS as LOCOMOTION_ENVS
 from ._locomotion import LOCOMOTION_KINDS as LOCOMOTION_KINDS
 from ._locomotion import BehaviourPolicy as BehaviourPolicy

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from ._d4rl_hdf5 import load_d4rl_hdf5
-from ._minari import load_minari
-from ._tasks import TaskInfo
+from ._minari import load_minari, minari_task_info
+from ._tasks import TaskInfo, d4rl_name_from_path, d4rl_task_info
 from ._transitions import Transitions
 
 
@@ -34,11 +34,36 @@ def load_dataset(
 
     `(transitions, task)`; `task` is `None` only for an HDF5 file of unknown name.
     """
-    if isinstance(source, Path) or str(source).endswith((".hdf5", ".h5")):
+    if _is_hdf5(source):
         return load_d4rl_hdf5(source, dataset_id=dataset_id)
+    _check_no_dataset_id("load_dataset", source, dataset_id)
+    return load_minari(source, download=download, root=root)
+
+
+def load_task(
+    source: str | Path,
+    *,
+    dataset_id: str | None = None,
+    root: str | Path | None = None,
+) -> TaskInfo | None:
+    """The [`TaskInfo`][selfguide_rl.TaskInfo] that
+    [`load_dataset`][selfguide_rl.load_dataset] would return for the same arguments, without
+    reading the transitions (a Minari dataset's metadata, or D4RL's table for an HDF5 file;
+    never downloads)."""
+    if _is_hdf5(source):
+        name = dataset_id if dataset_id is not None else d4rl_name_from_path(source)
+        return None if name is None else d4rl_task_info(name)
+    _check_no_dataset_id("load_task", source, dataset_id)
+    return minari_task_info(str(source), root=root)
+
+
+def _is_hdf5(source: str | Path) -> bool:
+    return isinstance(source, Path) or str(source).endswith((".hdf5", ".h5"))
+
+
+def _check_no_dataset_id(caller: str, source: str | Path, dataset_id: str | None) -> None:
     if dataset_id is not None:
         raise ValueError(
-            f"load_dataset: dataset_id={dataset_id!r} only applies to HDF5 files, but "
+            f"{caller}: dataset_id={dataset_id!r} only applies to HDF5 files, but "
             f"{source!r} is a Minari id. Drop the dataset_id argument."
         )
-    return load_minari(source, download=download, root=root)

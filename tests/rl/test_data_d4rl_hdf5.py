@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from selfguide_rl.data import load_d4rl_hdf5, load_dataset, normalized_score
+from selfguide_rl.data import load_d4rl_hdf5, load_dataset, load_task, normalized_score
 
 
 def test_door_human_v0_episodes(door_file):
@@ -47,6 +47,9 @@ def test_door_task_metadata(door_file):
     )
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
     assert 7.5 < scores.min() and scores.max() < 53
+    assert load_task(door_file) == task  # from the name alone, the same answer
+    with pytest.raises(ValueError, match="only applies to HDF5"):
+        load_task("D4RL/door/human-v2", dataset_id="door-human-v0")
 
 
 def test_door_quirk_visible_when_timeouts_also_end_episodes(door_file):

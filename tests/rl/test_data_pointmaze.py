@@ -15,6 +15,7 @@ from selfguide_rl.data import (  # noqa: E402
     collect_pointmaze,
     flatten_observation,
     load_minari,
+    load_task,
     make_eval_env,
     minari_task_info,
 )
@@ -82,6 +83,7 @@ def test_metadata_of_a_collected_dataset(umaze, umaze_dense_goal):
     assert (task.obs_dim, task.act_dim) == (8, 2)
     assert task.ref_max_score > task.ref_min_score > 0
     assert minari_task_info(task.dataset_id) == task
+    assert load_task(task.dataset_id) == task  # metadata only, the same answer
 
 
 def test_eval_env_from_metadata(umaze):

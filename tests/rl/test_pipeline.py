@@ -78,6 +78,17 @@ def test_train_act_eval_smoke(reference_run, tiny_maze):
         b = sgrl.act(loaded.policy, obs, method=method, scale=2.0, num_candidates=4,
                      key=jr.key(0))
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+    assert loaded.task == agent.task
+    # The run's dataset, found as load_run finds it: the environment's root first ...
+    data, task = sgrl.load_run_data(run_dir)
+    assert task == agent.task
+    expected, _ = sgrl.load_dataset(config["source"])
+    np.testing.assert_array_equal(np.asarray(data.actions), np.asarray(expected.actions))
+    # ... then an explicit root, which wins over it.
+    with pytest.raises(sgrl.DatasetNotFoundError):
+        sgrl.load_run_data(run_dir, root=run_dir / "no-such-root")
+    with pytest.raises(FileNotFoundError, match="not a run directory"):
+        sgrl.load_run_data(run_dir / "missing")
     # IQL acts with the reloaded actor: its mean, deterministic, inside the bounds.
     a = sgrl.act(agent.policy, obs + 0.5, method=sgrl.IQL(agent.actor), key=jr.key(0))
     b = sgrl.act(loaded.policy, obs + 0.5, method=sgrl.IQL(loaded.actor), key=jr.key(1))
