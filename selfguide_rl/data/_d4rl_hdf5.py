@@ -16,6 +16,15 @@ _TERMINALS_ONLY = frozenset(f"{env}-human-v0" for env in ("pen", "door", "hammer
 _REQUIRED = ("observations", "actions", "rewards", "terminals")
 
 
+def d4rl_file_task(caller: str, path: str | Path, dataset_id: str | None) -> TaskInfo | None:
+    """The task of a D4RL HDF5 file: from `dataset_id` if given (a malformed or unknown name
+    fails here), else from the name D4RL published the file under; `None` if neither tells."""
+    if dataset_id is not None:
+        _parse_d4rl(caller, dataset_id)
+    name = dataset_id if dataset_id is not None else d4rl_name_from_path(path)
+    return None if name is None else d4rl_task_info(name)
+
+
 def load_d4rl_hdf5(
     path: str | Path,
     *,
@@ -72,10 +81,7 @@ def load_d4rl_hdf5(
             f"{caller}: no file at {path}. Expected a D4RL HDF5 file with datasets "
             f"{', '.join(_REQUIRED)} (and optionally timeouts); check the path."
         )
-    if dataset_id is not None:
-        _parse_d4rl(caller, dataset_id)  # malformed or unknown names fail here
-    name = dataset_id if dataset_id is not None else d4rl_name_from_path(path)
-    task = None if name is None else d4rl_task_info(name)
+    task = d4rl_file_task(caller, path, dataset_id)
 
     import h5py
 
@@ -125,6 +131,7 @@ def load_d4rl_hdf5(
         )
 
     if episode_ends == "auto":
+        name = None if task is None else task.dataset_id  # the D4RL name, as given
         episode_ends = "terminals" if name in _TERMINALS_ONLY else "terminals_or_timeouts"
     ends = terminals | timeouts if episode_ends == "terminals_or_timeouts" else terminals.copy()
     timeouts = timeouts & ends  # a timeout inside an episode truncates nothing

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from ._d4rl_hdf5 import load_d4rl_hdf5
+from ._d4rl_hdf5 import d4rl_file_task, load_d4rl_hdf5
 from ._minari import load_minari, minari_task_info
-from ._tasks import TaskInfo, d4rl_name_from_path, d4rl_task_info
+from ._tasks import TaskInfo
 from ._transitions import Transitions
 
 
@@ -51,8 +51,7 @@ def load_task(
     reading the transitions (a Minari dataset's metadata, or D4RL's table for an HDF5 file;
     never downloads)."""
     if _is_hdf5(source):
-        name = dataset_id if dataset_id is not None else d4rl_name_from_path(source)
-        return None if name is None else d4rl_task_info(name)
+        return d4rl_file_task("load_task", source, dataset_id)
     _check_no_dataset_id("load_task", source, dataset_id)
     return minari_task_info(str(source), root=root)
 
