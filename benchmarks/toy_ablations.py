@@ -61,6 +61,10 @@ CONFIGS: dict[str, dict[str, str]] = {
        for label, change in (("no-weight-clip", {"clip_weight": "false"}),
                              ("no-clip-max", {"clip_max": "null"}),
                              ("sample-steps200", {"sample_steps": "200"}))},
+    # The current default (the line above with no weight clip) with a heavier weight channel.
+    **{f"lr3e-3-wloss{w}-steps8000+no-weight-clip": {"learning_rate": "3e-3", "weight_loss": w,
+                                                     "steps": "8000", "clip_weight": "false"}
+       for w in ("3", "10")},
 }
 
 

@@ -18,6 +18,7 @@ from ._data import load_mixture as load_mixture
 from ._data import mixture_centres as mixture_centres
 from ._data import one_hot as one_hot
 from ._data import pixels_to_unit as pixels_to_unit
+from ._data import round_to_grey_levels as round_to_grey_levels
 from ._data import sample_mixture as sample_mixture
 from ._data import unit_to_pixels as unit_to_pixels
 from ._evaluate import ClassMetrics as ClassMetrics

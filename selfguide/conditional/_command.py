@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "mixture; 'none' to skip)",
     )
     parser.add_argument(
+        "--weight-loss",
+        type=float,
+        default=d.weight_loss,
+        help="loss weight of each weight channel (data channels weigh 1)",
+    )
+    parser.add_argument(
         "--weight-output",
         default=d.weight_output,
         choices=("denoised", "eps"),
@@ -69,6 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.variance,
         choices=tuple(VARIANCES),
         help="the DDPM sampler's variance",
+    )
+    parser.add_argument(
+        "--continuous",
+        action="store_true",
+        help="score the raw samples (default: read images as the data's 17 grey levels)",
     )
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--out", type=Path, default=Path("outputs/conditional"))
@@ -86,8 +97,10 @@ def config_from_args(args: argparse.Namespace) -> ConditionalConfig:
         resample_candidates=args.resample_candidates,
         class_conditional=not args.no_class_conditional,
         mix=tuple(args.mix) if args.mix is not None else _DEFAULT_MIX[args.dataset],
+        weight_loss=args.weight_loss,
         weight_output=args.weight_output,
         variance=args.variance,
+        discrete_decoder=not args.continuous,
         seed=args.seed,
     )
 

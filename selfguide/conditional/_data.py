@@ -71,6 +71,15 @@ def unit_to_pixels(x: ArrayLike) -> np.ndarray:
     return np.clip((np.asarray(x, dtype=np.float32) + 1.0) * 8.0, 0.0, 16.0)
 
 
+def round_to_grey_levels(x: ArrayLike) -> np.ndarray:
+    """Round images in `[−1, 1]` to the nearest of the digits' 17 grey levels (`0..16`).
+
+    The data is discrete, so a model of it ends with a discrete decoder (as DDPM's last
+    step does for 8-bit images): a continuous sample is read as the level it is nearest to.
+    """
+    return pixels_to_unit(np.round(unit_to_pixels(x)))
+
+
 def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> LabelledData:
     """scikit-learn's 8×8 handwritten digits with a fixed, stratified train/test split.
 

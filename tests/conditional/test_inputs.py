@@ -138,3 +138,27 @@ def test_config_names_a_ddpm_variance():
     object.__setattr__(config, "variance", "small")
     with pytest.raises(ValueError, match=r"variance must be one of \('posterior', 'large'\)"):
         config.__post_init__()
+
+
+def test_round_to_grey_levels_keeps_data_and_picks_the_nearest_level():
+    levels = sgc.pixels_to_unit(np.arange(17))
+    np.testing.assert_array_equal(sgc.round_to_grey_levels(levels), levels)
+    # a sample a third of a level away reads as that level; past half a level, the next one
+    step = levels[1] - levels[0]
+    np.testing.assert_allclose(sgc.round_to_grey_levels(levels[3:4] + step / 3), levels[3:4])
+    np.testing.assert_allclose(sgc.round_to_grey_levels(levels[3:4] + 0.6 * step), levels[4:5])
+    # outside [−1, 1] it clips to the end levels
+    np.testing.assert_array_equal(sgc.round_to_grey_levels(np.array([-1.4, 1.3])), [-1.0, 1.0])
+
+
+def test_command_flags_reach_the_config():
+    import argparse
+
+    from selfguide.conditional._command import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    default = config_from_args(parser.parse_args([]))
+    assert default.discrete_decoder and default.weight_loss == sgc.ConditionalConfig().weight_loss
+    chosen = config_from_args(parser.parse_args(["--continuous", "--weight-loss", "3"]))
+    assert not chosen.discrete_decoder and chosen.weight_loss == 3.0
