@@ -1,0 +1,115 @@
+"""D4RL's behaviour cloning beside the benchmark's: a Gaussian MLP fitted by maximum
+likelihood, scored on the benchmark's own test episodes.
+
+The benchmark's `BC` is the run's diffusion model sampled unguided (the behaviour policy
+`μ` that SWG reweights). Published tables (D4RL, IQL) use an MLP instead. This script
+trains that MLP for each finished (dataset, seed) part of `benchmarks/rl.py`: IQL's Gaussian
+actor with `β = 0` (every weight 1), the run's actor settings (steps, network, learning
+rate) and its seed, on the run's data; it acts with its mean on the part's test episodes
+(environment seeds `seed · 10⁴ + i`, the same episodes every method of the part was scored
+on). It needs the run directories (`runs/rl-locomotion/runs/<dataset>/seed<k>`).
+
+Written: `<out>/mlp_bc/<dataset>__seed<k>.json` per part (an interrupted run resumes) and
+`<out>/mlp_bc.md`: per dataset, MLP BC's mean ± seed-level SE beside the part's BC and SWG,
+and SWG − MLP BC paired by seed with its 95% Student-t interval.
+
+    python benchmarks/mlp_bc.py --datasets walker2d-medium-expert,walker2d-medium-replay
+"""
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bc_mixture import mlp_bc  # noqa: E402
+
+import selfguide_rl as sgrl  # noqa: E402
+from selfguide.checkpoint import atomic_write_text  # noqa: E402
+
+
+def paired(a: np.ndarray, b: np.ndarray) -> str:
+    """`mean ± SE [95% Student-t interval]` of `a − b` over seeds."""
+    d = a - b
+    se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+    half = stats.t.ppf(0.975, len(d) - 1) * se if len(d) > 1 else float("nan")
+    return f"{d.mean():+.1f} ± {se:.1f} [{d.mean() - half:.1f}, {d.mean() + half:.1f}]"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", required=True, help="comma-separated benchmark datasets")
+    parser.add_argument("--results", type=Path,
+                        default=ROOT / "benchmarks" / "results" / "rl_locomotion",
+                        help="the benchmark's results folder (its parts/ are read)")
+    parser.add_argument("--work", type=Path, default=ROOT / "runs" / "rl-locomotion",
+                        help="the benchmark's run directories")
+    args = parser.parse_args(argv)
+    jax.config.update("jax_platforms", "cpu")
+    out = args.results / "mlp_bc"
+    out.mkdir(parents=True, exist_ok=True)
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    for name in names:
+        for part_file in sorted((args.results / "parts").glob(f"{name}__seed*.json")):
+            part = json.loads(part_file.read_text())
+            target = out / part_file.name
+            if target.exists():
+                continue
+            run_dir = args.work / "runs" / name / f"seed{part['seed']}"
+            start = time.perf_counter()
+            agent = sgrl.load_run(run_dir)
+            data, _ = sgrl.load_run_data(run_dir)
+            actor = mlp_bc(agent, data, part["seed"])
+            episodes = len(next(r for r in part["rows"] if r["method"] == "bc")["scores"])
+            (result,), = sgrl.evaluate_agents([dataclasses.replace(agent, actor=actor)],
+                                              methods=("iql",), seeds=(part["seed"],),
+                                              episodes=episodes)
+            atomic_write_text(target, json.dumps(
+                {"dataset": name, "seed": part["seed"], "scores": result.scores.tolist(),
+                 "returns": result.returns.tolist(), "actor_steps": agent.preset.actor.steps,
+                 "seconds": time.perf_counter() - start}))
+            print(f"{name} seed {part['seed']}: MLP BC {result.mean:.1f}", flush=True)
+
+    lines = ["# D4RL's behaviour cloning (Gaussian MLP) on the benchmark's test episodes", "",
+             f"Command: `python benchmarks/mlp_bc.py --datasets {','.join(names)}`. MLP BC: IQL's "
+             "Gaussian actor with β = 0 (plain maximum likelihood), the run's actor settings and "
+             "seed, acting with its mean on the part's test episodes. BC and SWG: the "
+             "benchmark's (unguided diffusion model at temperature 0; SWG at the validated ρ). "
+             "Mean ± seed-level SE; differences paired by seed with the 95% Student-t interval.",
+             "", "| dataset | MLP BC | BC (diffusion) | SWG | IQL | SWG − MLP BC | "
+             "IQL − MLP BC | seeds |", "|---|---|---|---|---|---|---|---|"]
+    for name in names:
+        files = sorted(out.glob(f"{name}__seed*.json"))
+        if not files:
+            continue
+        mlp = {json.loads(f.read_text())["seed"]: np.mean(json.loads(f.read_text())["scores"])
+               for f in files}
+        seeds = sorted(mlp)
+        parts = {s: json.loads((args.results / "parts" / f"{name}__seed{s}.json").read_text())
+                 for s in seeds}
+
+        def method(m: str, parts=parts, seeds=seeds) -> np.ndarray:
+            return np.array([np.mean(next(r for r in parts[s]["rows"]
+                                          if r["method"] == m)["scores"]) for s in seeds])
+
+        m = np.array([mlp[s] for s in seeds])
+        cells = [m, method("bc"), method("swg"), method("iql")]
+        fmt = [f"{c.mean():.1f} ± {c.std(ddof=1) / np.sqrt(len(c)):.1f}" if len(c) > 1
+               else f"{c.mean():.1f}" for c in cells]
+        lines.append(f"| {name} | " + " | ".join(fmt) + f" | {paired(cells[2], m)} | "
+                     f"{paired(cells[3], m)} | {len(seeds)} |")
+    atomic_write_text(args.results / "mlp_bc.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
