@@ -1,11 +1,13 @@
-"""Behaviour cloning on a mixture of two behaviour policies: which of them does each action
-follow, and what does that do to the episode?
+"""Behaviour cloning on a dataset of one or two behaviour policies: how close is each
+action to theirs, at the data's states and along an episode?
 
-A medium-expert dataset is two policies' data side by side. At a state both could have
-visited, the behaviour distribution `μ(a|s)` has two modes; a diffusion model sampled
-unguided (the benchmark's BC) draws one of them at each step, afresh, while a Gaussian MLP
-fitted by maximum likelihood (D4RL's BC) acts with a single compromise. This script measures
-both on one benchmark run, beside the methods that reweight `μ`.
+The benchmark's `BC` is the run's diffusion model sampled unguided (the behaviour policy
+`μ` that SWG reweights). On a medium-expert dataset `μ(a|s)` has two modes, one per policy;
+a Gaussian MLP fitted by maximum likelihood (D4RL's BC) acts with a single compromise. Each
+method is measured at 2,000 of the data's states (is `μ` learned where the data is?) and in
+episodes (does the error compound off the data?). On Walker2d the answer was the second:
+the diffusion model's actions at the data's states are as close to the SAC policies' as the
+data's own, and the distance grows step by step in an episode until the walker falls.
 
 For each method, `--episodes` episodes (environment seeds 50,000 + i, apart from the
 benchmark's) are run one step at a time. At every visited state the committed medium and
