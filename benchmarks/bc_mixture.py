@@ -61,11 +61,15 @@ class DDIMBC(sgrl.BC):
 def mlp_bc(agent: sgrl.Agent, data, seed: int) -> sgrl.GaussianActor:
     """D4RL's behaviour cloning: the Gaussian actor fitted with every weight 1."""
     config = dataclasses.replace(agent.preset.actor, beta=0.0)
-    low, high = (np.asarray(b, np.float32) for b in (agent.policy.low, agent.policy.high))
     actor, _ = sgrl.train_actor(
         data, np.zeros(len(data.observations), np.float32), config, key=jr.key(seed),
-        to_model=lambda a: 2.0 * (np.asarray(a) - low) / (high - low) - 1.0, progress=False)
+        to_model=lambda a: np.asarray(agent.policy.to_model(jnp.asarray(a))), progress=False)
     return actor
+
+
+def distances(actions: np.ndarray, policy_actions: list[np.ndarray]) -> np.ndarray:
+    """`(policies, states)`: the distance of each action to each policy's action there."""
+    return np.stack([np.linalg.norm(actions - p, axis=-1) for p in policy_actions])
 
 
 def episodes(agent, env, acting, temperature: float, medium, expert, num: int) -> dict:
@@ -78,7 +82,7 @@ def episodes(agent, env, acting, temperature: float, medium, expert, num: int) -
             x = jnp.asarray(obs, jnp.float32)[None]
             a = np.asarray(sgrl.act(agent.policy, x, method=acting, temperature=temperature,
                                     key=jr.fold_in(key, len(picks))))[0]
-            d = np.array([np.linalg.norm(a - np.asarray(p(x[0]))) for p in (medium, expert)])
+            d = distances(a, [np.asarray(p(x[0])) for p in (medium, expert)])
             picks.append(int(np.argmin(d)))
             dist.append(float(d.min()))
             obs, r, terminated, truncated, _ = env.step(a)
@@ -125,8 +129,8 @@ def main(argv=None) -> int:
           "per method\n")
     idx = np.random.default_rng(0).choice(len(data.observations), 20_000, replace=False)
     s, a = jnp.asarray(data.observations[idx]), np.asarray(data.actions[idx])
-    d = np.stack([np.linalg.norm(a - np.asarray(jax.vmap(p)(s)), axis=-1)
-                  for p in (medium, expert)])
+    at_s = [np.asarray(jax.vmap(p)(s)) for p in (medium, expert)]
+    d = distances(a, at_s)
     print(f"the data's own actions (20,000 drawn): nearer the expert {d.argmin(0).mean():.2f}, "
           f"distance to the nearer policy's action {d.min(0).mean():.3f}\n")
     on_data = {}
@@ -135,8 +139,7 @@ def main(argv=None) -> int:
         acting = make()
         a2 = np.asarray(sgrl.act(agent.policy, s2, method=acting, temperature=temperature,
                                  key=jr.key(1)))
-        d2 = np.stack([np.linalg.norm(a2 - np.asarray(jax.vmap(p)(s2)), axis=-1)
-                       for p in (medium, expert)])
+        d2 = distances(a2, [p[:2000] for p in at_s])
         on_data[name] = (acting, f"{d2.argmin(0).mean():.2f}", f"{d2.min(0).mean():.3f}")
     print("At 2,000 of the data's states:\n\n| method | nearer the expert | distance to the "
           "nearer policy's action |\n|---|---|---|\n| the data's own actions | "

@@ -24,24 +24,15 @@ import time
 from pathlib import Path
 
 import jax
-import numpy as np
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bc_mixture import mlp_bc  # noqa: E402
+from rl import interval95, mean_se  # noqa: E402
 
 import selfguide_rl as sgrl  # noqa: E402
 from selfguide.checkpoint import atomic_write_text  # noqa: E402
-
-
-def paired(a: np.ndarray, b: np.ndarray) -> str:
-    """`mean ± SE [95% Student-t interval]` of `a − b` over seeds."""
-    d = a - b
-    se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
-    half = stats.t.ppf(0.975, len(d) - 1) * se if len(d) > 1 else float("nan")
-    return f"{d.mean():+.1f} ± {se:.1f} [{d.mean() - half:.1f}, {d.mean() + half:.1f}]"
 
 
 def main(argv=None) -> int:
@@ -90,22 +81,21 @@ def main(argv=None) -> int:
         files = sorted(out.glob(f"{name}__seed*.json"))
         if not files:
             continue
-        mlp = {json.loads(f.read_text())["seed"]: np.mean(json.loads(f.read_text())["scores"])
-               for f in files}
-        seeds = sorted(mlp)
-        parts = {s: json.loads((args.results / "parts" / f"{name}__seed{s}.json").read_text())
-                 for s in seeds}
+        mlp = {(r := json.loads(f.read_text()))["seed"]: r["scores"] for f in files}
+        parts = {seed: json.loads((args.results / "parts" / f"{name}__seed{seed}.json")
+                                  .read_text()) for seed in mlp}
 
-        def method(m: str, parts=parts, seeds=seeds) -> np.ndarray:
-            return np.array([np.mean(next(r for r in parts[s]["rows"]
-                                          if r["method"] == m)["scores"]) for s in seeds])
+        def scores(method: str, parts=parts) -> dict[int, list[float]]:
+            return {seed: next(r for r in p["rows"] if r["method"] == method)["scores"]
+                    for seed, p in parts.items()}
 
-        m = np.array([mlp[s] for s in seeds])
-        cells = [m, method("bc"), method("swg"), method("iql")]
-        fmt = [f"{c.mean():.1f} ± {c.std(ddof=1) / np.sqrt(len(c)):.1f}" if len(c) > 1
-               else f"{c.mean():.1f}" for c in cells]
-        lines.append(f"| {name} | " + " | ".join(fmt) + f" | {paired(cells[2], m)} | "
-                     f"{paired(cells[3], m)} | {len(seeds)} |")
+        cells = [sgrl.seed_summary(s) for s in (mlp, scores("bc"), scores("swg"),
+                                                 scores("iql"))]
+        diffs = [sgrl.paired_difference(scores(m), mlp) for m in ("swg", "iql")]
+        lines.append(f"| {name} | " + " | ".join(mean_se(c.mean, c.stderr) for c in cells)
+                     + "".join(f" | {d.mean:+.1f} ± {d.stderr:.1f} "
+                               f"{interval95(d.mean, d.stderr, d.seeds)}" for d in diffs)
+                     + f" | {len(mlp)} |")
     atomic_write_text(args.results / "mlp_bc.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
