@@ -8,12 +8,14 @@ then scores, against exact draws with the metric's noise floor beside it:
 - SWG (DDPM, ρ = 1) at β = 3 and β = 10 against `p_β`.
 
 A cell passes when every metric is within 2× its floor (`value ≤ 2 · max(floor,
-floor_std)`), the test of `benchmarks/toys.py`. Printed and written per configuration: the
-training seconds per toy, unguided cells passed (of 6), SWG cells passed (of 12), and the
-geometric mean over all metrics of `value / max(floor, floor_std)` (lower is better; 1 is
-as good as exact sampling at this sample size; each ratio clipped to [1e-6, 1e3]). One JSON
-file per (configuration, toy) under `benchmarks/results/toys/ablations/`, so an interrupted
-run resumes; `ablations.md` is rebuilt from them.
+floor_std)`), the test of `benchmarks/toys.py`. The same test applied to exact draws
+(`exact/<toy>.json`) says how often a perfect model would pass each cell. Printed and
+written per configuration: the training seconds per toy, unguided cells passed (of 6),
+SWG cells passed (of 12), and the geometric mean over all metrics of
+`value / max(floor, floor_std)` (lower is better; 1 is as good as exact sampling at this
+sample size; each ratio clipped to [1e-6, 1e3]). One JSON file per (configuration, toy)
+under `benchmarks/results/toys/ablations/`, so an interrupted run resumes; `ablations.md`
+is rebuilt from them.
 
     python benchmarks/toy_ablations.py                 # every configuration in CONFIGS
     python benchmarks/toy_ablations.py --only lr1e-3   # one of them
@@ -65,6 +67,16 @@ CONFIGS: dict[str, dict[str, str]] = {
     **{f"lr3e-3-wloss{w}-steps8000+no-weight-clip": {"learning_rate": "3e-3", "weight_loss": w,
                                                      "steps": "8000", "clip_weight": "false"}
        for w in ("3", "10")},
+    # The current default with random Fourier features of x_t (64 of them, frequencies of
+    # standard deviation 0.5, 1 or 2 cycles per unit).
+    **{f"fourier64-s{scale}": {"input_features": "64", "input_feature_scale": scale}
+       for scale in ("0.5", "1", "2")},
+    # The best of those with more steps (12,000: about 1.7 min of training per toy) or a
+    # heavier weight channel.
+    "fourier64-s0.5-steps12000": {"input_features": "64", "input_feature_scale": "0.5",
+                                  "steps": "12000"},
+    "fourier64-s0.5-wloss3": {"input_features": "64", "input_feature_scale": "0.5",
+                              "weight_loss": "3"},
 }
 
 
@@ -77,21 +89,39 @@ def ratio(report) -> float:
     return report.value / floor
 
 
+CELLS = [("unguided β 0", "unguided", 0.0)] + [(f"swg β {b:g}", "swg-ddpm", b) for b in BETAS]
+EXACT_DRAWS = 8
+
+
+def scored(dataset: str, x: np.ndarray, beta: float) -> dict:
+    """Every metric of one sample of `p_β` against the cell's reference draw and floor."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = toys.evaluate_many(dataset, {"x": x}, beta, rng=np.random.default_rng(3))["x"]
+    return {name: {"value": r.value, "floor": max(r.floor, r.floor_std), "ratio": ratio(r)}
+            for name, r in rep.items()}
+
+
 def score(dataset: str, budget: Budget, cache: Path) -> dict:
     start = time.perf_counter()
     model, cost = train_swg(dataset, budget, cache_dir=cache, progress=False)
     train_s = time.perf_counter() - start
-    cells = {}
-    for label, method, beta in [("unguided β 0", "unguided", 0.0)] + [
-            (f"swg β {b:g}", "swg-ddpm", b) for b in BETAS]:
-        x = draw(method, dataset, model, beta, budget, seed=5)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rep = toys.evaluate_many(dataset, {"x": x}, beta, rng=np.random.default_rng(3))["x"]
-        cells[label] = {name: {"value": r.value, "floor": max(r.floor, r.floor_std),
-                               "ratio": ratio(r)} for name, r in rep.items()}
+    cells = {label: scored(dataset, draw(method, dataset, model, beta, budget, seed=5), beta)
+             for label, method, beta in CELLS}
     return {"dataset": dataset, "train_seconds": cost.seconds, "loaded": train_s < 1.0,
             "cells": cells}
+
+
+def exact_calibration(dataset: str, budget: Budget) -> dict:
+    """The same test applied to exact draws (rejection sampling, `EXACT_DRAWS` of them per
+    cell): the share of draws that pass each cell, i.e. what a perfect model would score."""
+    shares = {}
+    for label, _, beta in CELLS:
+        passed = [passes(scored(dataset, toys.sample_target(
+            dataset, beta, budget.num_samples, rng=np.random.default_rng([k, 77]),
+            method="rejection")[0], beta)) for k in range(EXACT_DRAWS)]
+        shares[label] = float(np.mean(passed))
+    return {"dataset": dataset, "pass_share": shares}
 
 
 def passes(cell: dict) -> bool:
@@ -142,6 +172,22 @@ def write_table(out: Path) -> str:
                      for k in ("unguided β 0", *(f"swg β {b:g}" for b in BETAS))]
             cells.append(" / ".join(f"{w:.1f}" for w in worst))
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    exact = [json.loads(f.read_text()) for f in sorted((out / "exact").glob("*.json"))]
+    if exact:
+        share = {e["dataset"]: e["pass_share"] for e in exact}
+        swg_share = sum(v for e in share.values() for k, v in e.items() if k != "unguided β 0")
+        lines += ["", "## Exact sampling under the same test", "",
+                  f"The cells' test applied to {EXACT_DRAWS} exact draws of `p_β` per cell "
+                  "(rejection sampling, the same size, reference draw and floors): the share "
+                  "of draws that pass. A perfect model would pass about this often; the "
+                  "expected number of cells an exact sampler passes is "
+                  f"{sum(e['unguided β 0'] for e in share.values()):.2f} of {len(share)} "
+                  "(unguided) and "
+                  f"{swg_share:.2f} of {len(BETAS) * len(share)} (SWG).", "",
+                  "| toy | " + " | ".join(label for label, _, _ in CELLS) + " |",
+                  "|---|" + "---|" * len(CELLS)]
+        lines += [f"| {d} | " + " | ".join(f"{share[d][label]:.3f}" for label, _, _ in CELLS)
+                  + " |" for d in toys.DATASETS if d in share]
     text = "\n".join(lines) + "\n"
     atomic_write_text(out.parent / "ablations.md", text)
     return text
@@ -169,6 +215,11 @@ def main(argv=None) -> int:
         except (ValueError, TypeError) as err:
             raise SystemExit(str(err)) from None
     args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "exact").mkdir(exist_ok=True)
+    for dataset in args.datasets:  # no training: seconds per toy
+        path = args.out / "exact" / f"{dataset}.json"
+        if not path.exists():
+            atomic_write_text(path, json.dumps(exact_calibration(dataset, Budget()), indent=1))
     for label, budget in budgets.items():
         for dataset in args.datasets:
             path = args.out / f"{label}__{dataset}.json"

@@ -34,6 +34,7 @@ from ._metrics import wasserstein_1d as wasserstein_1d
 from ._nn._denoiser import AbstractDenoiser as AbstractDenoiser
 from ._nn._denoiser import TimeSplit as TimeSplit
 from ._nn._denoiser import TimeSplitDenoiser as TimeSplitDenoiser
+from ._nn._input_features import FourierInputFeatures as FourierInputFeatures
 from ._nn._mlp import MLPDenoiser as MLPDenoiser
 from ._nn._resnet import ResidualBlock as ResidualBlock
 from ._nn._resnet import ResNetDenoiser as ResNetDenoiser

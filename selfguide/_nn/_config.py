@@ -57,6 +57,10 @@ def network_config(network) -> dict[str, Any] | None:
             **common,
             "width": network.input_layer.out_features,
             "depth": 1 + len(network.layers),
+            "input_features": 0 if network.input_features is None
+            else network.input_features.num_features,
+            "input_feature_scale": 1.0 if network.input_features is None
+            else network.input_features.scale,
         }
     return None
 

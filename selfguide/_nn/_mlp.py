@@ -5,11 +5,13 @@ from typing import ClassVar
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float
 
 from .._custom_types import Cond, EpsPair, PRNGKey
 from ._fast_forms import BuiltinForms
+from ._input_features import FourierInputFeatures
 from ._inputs import InputLayer, check_dims, check_head_at, check_inputs
 from ._time_embedding import FourierTimeEmbedding
 
@@ -28,6 +30,10 @@ class MLPDenoiser(BuiltinForms):
     - `width` (256), `depth` (4): hidden layers. The SWG toys use 6 layers of 512 with GELU.
     - `weight_head_at`: `None` or a hidden-layer index in `[1, depth]`.
     - `time_features` (64), `time_dim` (128): the Fourier time embedding.
+    - `input_features` (0: none), `input_feature_scale` (1.0): random Fourier features of the
+        data channels `x_t` (fixed frequencies of standard deviation `input_feature_scale`
+        cycles per unit, [`FourierInputFeatures`][selfguide.FourierInputFeatures]), fed to
+        the input layer beside `z_t`; they help an MLP learn fine 2-D structure.
     - `activation`: default `jax.nn.gelu`.
     - `key`: initialisation key.
     """
@@ -38,6 +44,7 @@ class MLPDenoiser(BuiltinForms):
     cond_dim: int = eqx.field(static=True)
     weight_head_at: int | None = eqx.field(static=True)
     time_embedding: FourierTimeEmbedding
+    input_features: FourierInputFeatures | None
     input_layer: InputLayer
     layers: tuple[eqx.nn.Linear, ...]
     out: eqx.nn.Linear
@@ -55,6 +62,8 @@ class MLPDenoiser(BuiltinForms):
         weight_head_at: int | None = None,
         time_features: int = 64,
         time_dim: int = 128,
+        input_features: int = 0,
+        input_feature_scale: float = 1.0,
         activation: Callable = jax.nn.gelu,
         key: PRNGKey,
     ):
@@ -69,7 +78,13 @@ class MLPDenoiser(BuiltinForms):
         self.weight_head_at = weight_head_at
         self.time_embedding = FourierTimeEmbedding(time_features, time_dim, time_dim, key=tkey)
         total = data_dim + weight_dim
-        self.input_layer = InputLayer(total, cond_dim, time_dim, width, key=lkeys[0])
+        self.input_features = (
+            FourierInputFeatures(data_dim, input_features, input_feature_scale,
+                                 key=jr.fold_in(key, 1))
+            if input_features else None
+        )
+        self.input_layer = InputLayer(total + input_features, cond_dim, time_dim, width,
+                                      key=lkeys[0])
         self.layers = tuple(eqx.nn.Linear(width, width, key=k) for k in lkeys[1:])
         self.out = eqx.nn.Linear(width, total if weight_head_at is None else data_dim, key=okey)
         self.weight_head = (
@@ -88,7 +103,9 @@ class MLPDenoiser(BuiltinForms):
         """`split_eps` given `time_features(t)`."""
         del key  # no dropout
         check_inputs("MLPDenoiser", z, cond, self.data_dim + self.weight_dim, self.cond_dim)
-        h = self.activation(self.input_layer.with_time_term(z, cond, features))
+        z_in = z if self.input_features is None else jnp.concatenate(
+            [z, self.input_features(z[: self.data_dim])])
+        h = self.activation(self.input_layer.with_time_term(z_in, cond, features))
         eps_w = self.weight_head(h) if self.weight_head_at == 1 else None
         for i, layer in enumerate(self.layers, start=2):
             h = self.activation(layer(h))

@@ -16,6 +16,8 @@ class Budget:
         the EMA of the parameters that is sampled.
     - `beta_max`: the top of the trained `β` range.
     - `weight_loss`: the ε-loss weight of the weight channel (the toy reference uses 2).
+    - `input_features`, `input_feature_scale`: random Fourier features of `x_t` fed to the
+        network beside `z_t` (`0`: none; see [`MLPDenoiser`][selfguide.MLPDenoiser]).
 
     The defaults are the best of the measured ablations of `benchmarks/toy_ablations.py`
     (`benchmarks/results/toys/ablations.md`): AdamW at 3e-3 rather than the reference's 3e-4
@@ -59,6 +61,8 @@ class Budget:
     clip_weight: bool = False
     weight_scale: str = "rms"
     weight_output: str = "denoised"
+    input_features: int = 0
+    input_feature_scale: float = 1.0
 
     def __post_init__(self):
         if self.schedule not in ("cosine", "vp"):
@@ -85,6 +89,15 @@ class Budget:
             raise ValueError(
                 f"Budget: need learning_rate > 0 and 0 <= ema_decay < 1, got "
                 f"{self.learning_rate} and {self.ema_decay}."
+            )
+        if self.input_features < 0 or self.input_features % 2:
+            raise ValueError(
+                f"Budget: input_features must be 0 (none) or a positive even number, got "
+                f"{self.input_features}."
+            )
+        if not self.input_feature_scale > 0:
+            raise ValueError(
+                f"Budget: input_feature_scale must be > 0, got {self.input_feature_scale}."
             )
         if self.beta_max < 20:
             raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")

@@ -66,6 +66,8 @@ SWG_FIELDS = (
     "schedule",
     "weight_scale",
     "weight_output",
+    "input_features",
+    "input_feature_scale",
 )
 CEP_FIELDS = (
     "cep_steps",
@@ -158,7 +160,9 @@ def train_swg(
         ckpt.unlink(missing_ok=True)
     x, e, beta = training_data(dataset, budget, seed)
     w = np.exp(beta * (e - 1.0)) / weight_scale(dataset, beta, budget, seed)
-    net = MLPDenoiser(2, 1, cond_dim=1, width=budget.width, depth=budget.depth, key=jr.key(seed))
+    net = MLPDenoiser(2, 1, cond_dim=1, width=budget.width, depth=budget.depth,
+                      input_features=budget.input_features,
+                      input_feature_scale=budget.input_feature_scale, key=jr.key(seed))
     start = time.perf_counter()
     result = train(
         net,
