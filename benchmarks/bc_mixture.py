@@ -58,9 +58,11 @@ class DDIMBC(sgrl.BC):
                          sampler=sampler, key=key).x
 
 
-def mlp_bc(agent: sgrl.Agent, data, seed: int) -> sgrl.GaussianActor:
-    """D4RL's behaviour cloning: the Gaussian actor fitted with every weight 1."""
-    config = dataclasses.replace(agent.preset.actor, beta=0.0)
+def mlp_bc(agent: sgrl.Agent, data, seed: int,
+           actor: sgrl.ActorConfig | None = None) -> sgrl.GaussianActor:
+    """D4RL's behaviour cloning: the Gaussian actor fitted with every weight 1, with the
+    settings `actor` (default the run's), in the action units of the run's policy."""
+    config = dataclasses.replace(agent.preset.actor if actor is None else actor, beta=0.0)
     actor, _ = sgrl.train_actor(
         data, np.zeros(len(data.observations), np.float32), config, key=jr.key(seed),
         to_model=lambda a: np.asarray(agent.policy.to_model(jnp.asarray(a))), progress=False)

@@ -7,7 +7,11 @@ trains that MLP for each finished (dataset, seed) part of `benchmarks/rl.py`: IQ
 actor with `β = 0` (every weight 1), the run's actor settings (steps, network, learning
 rate) and its seed, on the run's data; it acts with its mean on the part's test episodes
 (environment seeds `seed · 10⁴ + i`, the same episodes every method of the part was scored
-on). It needs the run directories (`runs/rl-locomotion/runs/<dataset>/seed<k>`).
+on). MLP BC needs only the data, the actor settings and the action bounds: the benchmark's
+run directories (`runs/rl-locomotion/runs/<dataset>/seed<k>`) when they are there, else a
+shell run trained for one chunk of each stage (`<work>/mlp_bc_shells/`, read for its data,
+task and action scaling only) on the dataset in `--locomotion-dir`, with the locomotion
+preset's actor settings, which the part's budget must match.
 
 Written: `<out>/mlp_bc/<dataset>__seed<k>.json` per part (an interrupted run resumes) and
 `<out>/mlp_bc.md`: per dataset, MLP BC's mean ± seed-level SE beside the part's BC and SWG,
@@ -35,6 +39,22 @@ import selfguide_rl as sgrl  # noqa: E402
 from selfguide.checkpoint import atomic_write_text  # noqa: E402
 
 
+def shell_run(args, name: str, part: dict) -> tuple[sgrl.Agent, sgrl.ActorConfig]:
+    """A run of the part's dataset and seed trained for one chunk of each stage (its values
+    and diffusion model are not used), and the benchmark's actor settings."""
+    settings = sgrl.get_preset("locomotion").actor
+    if settings.steps != part["budget"]["actor_steps"]:
+        raise SystemExit(f"mlp_bc.py: {name} seed {part['seed']} trained its actor for "
+                         f"{part['budget']['actor_steps']} steps, the locomotion preset for "
+                         f"{settings.steps}; rebuild its run directory instead.")
+    env, kind = name.split("-", 1)
+    agent = sgrl.train_run(
+        f"selfguide/{env}/{kind}-v0", args.work / "mlp_bc_shells" / name / f"seed{part['seed']}",
+        root=args.locomotion_dir / "minari", seed=part["seed"], progress=False,
+        overrides={"values.steps": 1000, "actor.steps": 1000, "policy.steps": 1000})
+    return agent, settings
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", required=True, help="comma-separated benchmark datasets")
@@ -43,6 +63,8 @@ def main(argv=None) -> int:
                         help="the benchmark's results folder (its parts/ are read)")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "rl-locomotion",
                         help="the benchmark's run directories")
+    parser.add_argument("--locomotion-dir", type=Path, default=ROOT / "runs" / "locomotion",
+                        help="where the locomotion datasets were built (its minari/ root)")
     args = parser.parse_args(argv)
     jax.config.update("jax_platforms", "cpu")
     out = args.results / "mlp_bc"
@@ -56,9 +78,10 @@ def main(argv=None) -> int:
                 continue
             run_dir = args.work / "runs" / name / f"seed{part['seed']}"
             start = time.perf_counter()
-            agent = sgrl.load_run(run_dir)
-            data, _ = sgrl.load_run_data(run_dir)
-            actor = mlp_bc(agent, data, part["seed"])
+            agent, settings = (sgrl.load_run(run_dir), None) if run_dir.exists() else \
+                shell_run(args, name, part)
+            data, _ = sgrl.load_run_data(run_dir if settings is None else agent.run_dir)
+            actor = mlp_bc(agent, data, part["seed"], settings)
             episodes = len(next(r for r in part["rows"] if r["method"] == "bc")["scores"])
             (result,), = sgrl.evaluate_agents([dataclasses.replace(agent, actor=actor)],
                                               methods=("iql",), seeds=(part["seed"],),
