@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bc_mixture import mlp_bc  # noqa: E402
-from rl import interval95, mean_se  # noqa: E402
+from rl import interval95, locomotion_dataset_id, mean_se  # noqa: E402
 
 import selfguide_rl as sgrl  # noqa: E402
 from selfguide.checkpoint import atomic_write_text  # noqa: E402
@@ -47,9 +47,8 @@ def shell_run(args, name: str, part: dict) -> tuple[sgrl.Agent, sgrl.ActorConfig
         raise SystemExit(f"mlp_bc.py: {name} seed {part['seed']} trained its actor for "
                          f"{part['budget']['actor_steps']} steps, the locomotion preset for "
                          f"{settings.steps}; rebuild its run directory instead.")
-    env, kind = name.split("-", 1)
     agent = sgrl.train_run(
-        f"selfguide/{env}/{kind}-v0", args.work / "mlp_bc_shells" / name / f"seed{part['seed']}",
+        locomotion_dataset_id(name), args.work / "mlp_bc_shells" / name / f"seed{part['seed']}",
         root=args.locomotion_dir / "minari", seed=part["seed"], progress=False,
         overrides={"values.steps": 1000, "actor.steps": 1000, "policy.steps": 1000})
     return agent, settings
@@ -80,7 +79,7 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             agent, settings = (sgrl.load_run(run_dir), None) if run_dir.exists() else \
                 shell_run(args, name, part)
-            data, _ = sgrl.load_run_data(run_dir if settings is None else agent.run_dir)
+            data, _ = sgrl.load_run_data(agent.run_dir)
             actor = mlp_bc(agent, data, part["seed"], settings)
             episodes = len(next(r for r in part["rows"] if r["method"] == "bc")["scores"])
             (result,), = sgrl.evaluate_agents([dataclasses.replace(agent, actor=actor)],

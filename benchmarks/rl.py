@@ -106,6 +106,13 @@ def ensure_pointmaze(root: Path, name: str, steps: int) -> str:
     return dataset_id
 
 
+def locomotion_dataset_id(name: str) -> str:
+    """The Minari id `selfguide-rl collect` writes a locomotion dataset under, e.g.
+    `hopper-medium-replay` → `selfguide/hopper/medium-replay-v0`."""
+    env, kind = name.split("-", 1)
+    return f"selfguide/{env}/{kind}-v0"
+
+
 def suite(args) -> tuple[dict[str, tuple[str, str | None, Path]], list[str]]:
     """`{name: (source, dataset_id, minari_root)}` of the datasets to run, and notes on those
     missing."""
@@ -122,8 +129,8 @@ def suite(args) -> tuple[dict[str, tuple[str, str | None, Path]], list[str]]:
         if name in POINTMAZE:
             out[name] = (sgrl.POINTMAZE_TASKS[name].default_dataset_id, None, pointmaze_root)
         elif name in LOCOMOTION:
-            env, kind = name.split("-", 1)
-            dataset_id = f"selfguide/{env}/{kind}-v0"
+            env = name.split("-", 1)[0]
+            dataset_id = locomotion_dataset_id(name)
             if (locomotion_root / dataset_id / "data").exists():
                 out[name] = (dataset_id, None, locomotion_root)
             else:

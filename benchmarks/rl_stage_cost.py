@@ -18,7 +18,6 @@ import os
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,25 +27,12 @@ import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
+from sac_speed import matmul_rate  # noqa: E402
 
 import selfguide_rl as sgrl  # noqa: E402
 from selfguide.checkpoint import atomic_write_text  # noqa: E402
 
 POLICIES = ROOT / "benchmarks" / "results" / "locomotion" / "hopper" / "policies"
-
-
-def matmul_rate(n: int = 256, repeats: int = 200) -> float:
-    """GFLOP/s of a chain of `n × n` float32 products."""
-    a = jnp.ones((n, n)) / n
-
-    @jax.jit
-    def chain(b):
-        return jax.lax.fori_loop(0, repeats, lambda _, c: a @ c, b)
-
-    chain(a).block_until_ready()
-    start = time.perf_counter()
-    chain(a).block_until_ready()
-    return repeats * 2 * n**3 / (time.perf_counter() - start) / 1e9
 
 
 def value_step_flops(config: sgrl.ValueConfig, obs_dim: int, act_dim: int) -> float:
@@ -97,7 +83,7 @@ def main(argv=None) -> int:
     for stage in full:
         chunks = [float(r["seconds"]) for r in rows if r["stage"] == stage][1:]
         ms[stage] = 1e3 * sum(chunks) / (1000 * len(chunks))
-    rate = matmul_rate()
+    rate = matmul_rate(256, 200) / 1e9
     data, _ = sgrl.load_run_data(run_dir)
     flops = value_step_flops(preset.values, data.obs_dim, data.act_dim)
 

@@ -179,7 +179,7 @@ def write_table(out: Path) -> str:
                 cells.append("–")
                 continue
             worst = [max(m["ratio"] for m in got[d]["cells"][k].values())
-                     for k in ("unguided β 0", *(f"swg β {b:g}" for b in BETAS))]
+                     for k in (label for label, _, _ in CELLS)]
             cells.append(" / ".join(f"{w:.1f}" for w in worst))
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
     exact = [json.loads(f.read_text()) for f in sorted((out / "exact").glob("*.json"))]

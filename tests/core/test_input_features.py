@@ -35,8 +35,8 @@ def test_frequencies_get_no_gradient_but_the_input_does():
     grads = eqx.filter_grad(lambda m: jnp.sum(m(z, t, c) ** 2))(net)
     assert float(jnp.abs(grads.input_features.frequencies).sum()) == 0.0
     dz = jax.grad(lambda zz: jnp.sum(net(zz, t, c)[:2] ** 2))(z)
-    # x enters both raw and through the features: perturb the features' frequencies and
-    # the gradient with respect to x changes, that with respect to the weight channel too.
+    # x enters both raw and through the features: with other frequencies the gradient with
+    # respect to x changes.
     other = eqx.tree_at(lambda m: m.input_features.frequencies, net,
                         replace_fn=lambda f: 3.0 * f)
     dz_other = jax.grad(lambda zz: jnp.sum(other(zz, t, c)[:2] ** 2))(z)
