@@ -52,6 +52,8 @@ BASE = Budget(steps=4000, learning_rate=3e-4, weight_loss=2.0, clip_weight=True,
               input_features=0)
 # The 8000-step recipe that the Fourier-feature rows start from (the default before them).
 _RECIPE = {"learning_rate": "3e-3", "weight_loss": "1", "steps": "8000", "clip_weight": "false"}
+_FOURIER_12K = {**_RECIPE, "input_features": "64", "input_feature_scale": "0.5",
+                "steps": "12000"}
 # label -> Budget fields changed from BASE (read as `--set` values).
 CONFIGS: dict[str, dict[str, str]] = {
     "reference": {},
@@ -80,10 +82,17 @@ CONFIGS: dict[str, dict[str, str]] = {
     # weight channel.
     **{f"fourier64-s{scale}": {**_RECIPE, "input_features": "64", "input_feature_scale": scale}
        for scale in ("0.5", "1", "2")},
-    "fourier64-s0.5-steps12000": {**_RECIPE, "input_features": "64",
-                                  "input_feature_scale": "0.5", "steps": "12000"},
+    "fourier64-s0.5-steps12000": _FOURIER_12K,
     "fourier64-s0.5-wloss3": {**_RECIPE, "input_features": "64", "input_feature_scale": "0.5",
                               "weight_loss": "3"},
+    # That recipe with ŵ0's lower clip before the log at 1e-8 instead of the reference's 1e-4
+    # (sampling only), and with the weight output predicting log ŵ0 (LogWeights), with either
+    # clip.
+    "fourier64-s0.5-steps12000+clip-min1e-8": {**_FOURIER_12K, "clip_min": "1e-8"},
+    "log-weights": {**_FOURIER_12K, "weight_output": "log"},
+    "log-weights+clip-min1e-8": {**_FOURIER_12K, "weight_output": "log", "clip_min": "1e-8"},
+    # The divergence is about half the squared error near ŵ = w ≈ 1: the weight loss doubled.
+    "log-weights-wloss2": {**_FOURIER_12K, "weight_output": "log", "weight_loss": "2"},
 }
 
 

@@ -68,6 +68,7 @@ from ._train import train as train
 from ._train_many import train_many as train_many
 from ._weight_output import AbstractWeightOutput as AbstractWeightOutput
 from ._weight_output import DenoisedWeights as DenoisedWeights
+from ._weight_output import LogWeights as LogWeights
 from ._weight_output import NoiseWeights as NoiseWeights
 from .training import default_optimizer as default_optimizer
 

@@ -24,12 +24,14 @@ def diffusion_loss(
     weight_output: AbstractWeightOutput | str = "eps",
     platform: str | None = None,
 ) -> tuple[Float[Array, ""], tuple[Float[Array, ""], Float[Array, ""]]]:
-    """`E_t,ε Σ_d λ_d (f_θ(α_t z_0 + σ_t ε, t) − target)_d²`, averaged over the batch.
+    """`E_t,ε Σ_d λ_d ℓ_d(f_θ(α_t z_0 + σ_t ε, t))`, averaged over the batch.
 
-    The target is the noise `ε` on the data channels and, on the weight channels, what
-    `weight_output` says: the noise ([`NoiseWeights`][selfguide.NoiseWeights], `"eps"`) or
-    the clean weights `w_0` ([`DenoisedWeights`][selfguide.DenoisedWeights], `"denoised"`: the
-    model's `ŵ_0` is then learned with equal care at every noise level).
+    On the data channels `ℓ` is the squared error to the noise `ε`; on the weight channels it
+    is what `weight_output` says: the squared error to the noise
+    ([`NoiseWeights`][selfguide.NoiseWeights], `"eps"`) or to the clean weights `w_0`
+    ([`DenoisedWeights`][selfguide.DenoisedWeights], `"denoised"`: the model's `ŵ_0` is then
+    learned with equal care at every noise level), or a divergence of `exp(f) ` from `w_0`
+    ([`LogWeights`][selfguide.LogWeights], `"log"`).
 
     The times, noise and dropout masks are drawn from `key` (training passes a Philox key
     where it can: cheaper on CPU). `platform` (`"cpu"`, `"gpu"`, ...; `None`: none in
@@ -37,7 +39,8 @@ def diffusion_loss(
     platform; a network that offers a `time_split()` has its time path run once per
     distinct time of a discrete schedule.
 
-    **Returns:** `(loss, (data_mse, weight_mse))`, the last two per-channel means for logging.
+    **Returns:** `(loss, (data_mse, weight_loss))`, the last two per-channel means for
+    logging (the weight channels' squared error, or their divergence for `"log"`).
     """
     tkey, nkey, dkey = jr.split(key, 3)
     split = None
@@ -68,10 +71,9 @@ def diffusion_loss(
         pred = jax.vmap(lambda z, s, k: predict(z, s, None, k))(zt, time_in, dropout_keys)
     else:
         pred = jax.vmap(predict)(zt, time_in, cond, dropout_keys)
-    weight_target = as_weight_output("diffusion_loss", weight_output).target(
-        eps[:, data_dim:], z0[:, data_dim:]
+    weight_error = as_weight_output("diffusion_loss", weight_output).error(
+        pred[:, data_dim:], eps[:, data_dim:], z0[:, data_dim:]
     )
-    target = jnp.concatenate([eps[:, :data_dim], weight_target], axis=1)
-    sq = (pred - target) ** 2
+    sq = jnp.concatenate([(pred[:, :data_dim] - eps[:, :data_dim]) ** 2, weight_error], axis=1)
     loss = jnp.mean(sq @ loss_weights)
-    return loss, (jnp.mean(sq[:, :data_dim]), jnp.mean(sq[:, data_dim:]))
+    return loss, (jnp.mean(sq[:, :data_dim]), jnp.mean(weight_error))

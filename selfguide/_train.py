@@ -261,6 +261,9 @@ def train(
         `VPSchedule(beta_max=10)`), exactly where guidance picks the mode.
         `"denoised"` avoids that amplification and makes guidance markedly more accurate
         (docs: "Denoised weights"); the data channels are unaffected.
+        [`LogWeights()`][selfguide.LogWeights] or `"log"`: the outputs are `log ŵ_0`,
+        trained by a divergence with the same minimiser, for weights spanning many orders
+        of magnitude (they must be ≥ 0).
     - `on_chunk(step, model)`: called after every chunk (once it is checkpointed) with the
         steps done and the EMA model so far, e.g. to evaluate it during training or keep a
         copy of the checkpoint at chosen steps. It does not change the training.

@@ -28,7 +28,8 @@ class Budget:
     - `cep_steps`, `cep_groups`, `cep_support`, `cep_width`, `cep_depth`: CEP's energy network.
     - `sample_steps`: DDPM steps; `ode_steps`: Heun steps of the ODE solver.
     - `num_samples`: samples per (method, β, seed); `resample_n`: resampling candidates `N`.
-    - `clip_max`: upper clip of `ŵ0` in user units (weights are ≤ 1); `clip_weight`: clip
+    - `clip_min`, `clip_max`: the clip of `ŵ0` before SWG's log, in user units (weights are
+        in `(0, 1]`; the reference clips to `[1e-4, 1]`); `clip_weight`: clip
         SWG's DDPM iterate's weight channel to `[1e-4, 1]` (user units) after every step
         (the RL reference; it helped the earlier 4000-step models at 3e-4 and hurts the
         better-trained default ones: off).
@@ -36,7 +37,8 @@ class Budget:
         `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
         `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
     - `weight_output`: `"denoised"` (the weight output predicts `ŵ0`; see
-        [`train`][selfguide.train]) or `"eps"` (it predicts noise, the reference).
+        [`train`][selfguide.train]), `"log"` (it predicts `log ŵ0`;
+        [`LogWeights`][selfguide.LogWeights]) or `"eps"` (it predicts noise, the reference).
     """
 
     steps: int = 12_000
@@ -58,6 +60,7 @@ class Budget:
     ode_steps: int = 50
     num_samples: int = 1000
     resample_n: int = 4
+    clip_min: float = 1e-4
     clip_max: float | None = 1.0
     clip_weight: bool = False
     weight_scale: str = "rms"
@@ -99,6 +102,16 @@ class Budget:
         if not self.input_feature_scale > 0:
             raise ValueError(
                 f"Budget: input_feature_scale must be > 0, got {self.input_feature_scale}."
+            )
+        if self.weight_output not in ("denoised", "eps", "log"):
+            raise ValueError(
+                "Budget: weight_output must be 'denoised', 'eps' or 'log', got "
+                f"{self.weight_output!r}."
+            )
+        if not 0 < self.clip_min < (1.0 if self.clip_max is None else self.clip_max):
+            raise ValueError(
+                f"Budget: need 0 < clip_min < clip_max (user units), got {self.clip_min} and "
+                f"{self.clip_max}."
             )
         if self.beta_max < 20:
             raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")

@@ -50,7 +50,7 @@ def _ddpm(budget: "Budget") -> DDPMSampler:
 
 def _swg(budget: "Budget", scale: float) -> SelfWeightedGuidance:
     clip_max = None if budget.clip_max is None else budget.clip_max / scale
-    return SelfWeightedGuidance(1.0, clip_min=1e-4 / scale, clip_max=clip_max)
+    return SelfWeightedGuidance(1.0, clip_min=budget.clip_min / scale, clip_max=clip_max)
 
 
 @dataclasses.dataclass(frozen=True)

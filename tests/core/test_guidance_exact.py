@@ -405,15 +405,17 @@ def test_clip_bounds_change_does_not_recompile():
         sg.DDPMSampler(clip_weight=(1.0, 0.0))
 
 
-def test_denoised_weight_output_is_exact():
-    """A model that predicts `ŵ_0` directly gives the same ε, guided ε and tilted target."""
+@pytest.mark.parametrize("weight_output", ["denoised", "log"])
+def test_denoised_weight_output_is_exact(weight_output):
+    """A model that predicts `ŵ_0` (or `log ŵ_0`) directly gives the same ε, guided ε and
+    tilted target."""
     eps_model = _model(SCHEDULE)
     net = sg.GaussianMixtureOracle(
         *(np.asarray(v, dtype=float) for v in (MEANS, STDS, PROBS, TILTS)),
         SCHEDULE,
-        weight_output="denoised",
+        weight_output=weight_output,
     )
-    model = sg.JointModel(net, 2, 2, weight_output="denoised")
+    model = sg.JointModel(net, 2, 2, weight_output=weight_output)
     guidance = sg.SelfWeightedGuidance(2.0, channel=1)
     for z, t in [([0.3, -0.2, 0.5, 0.4], 0.5), ([1.5, 0.1, 2.0, 0.1], 0.9)]:
         z, t = jnp.asarray(z), jnp.asarray(t)

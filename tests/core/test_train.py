@@ -356,11 +356,13 @@ def test_train_equals_reference_python_loop():
 
 
 @pytest.mark.parametrize(
-    "weight_output", ["eps", "denoised", sg.NoiseWeights(), sg.DenoisedWeights()]
+    "weight_output",
+    ["eps", "denoised", "log", sg.NoiseWeights(), sg.DenoisedWeights(), sg.LogWeights()],
 )
 def test_weight_output_sets_the_weight_target(weight_output):
     """With a network that outputs zeros the loss is the mean square of the target: the noise
-    on the data channels, and the noise or the clean weights on the weight channels."""
+    on the data channels, and the noise or the clean weights on the weight channels; for
+    log weights, the divergence of `exp(0) = 1` from the weights, `1 + w log w − w`."""
     from selfguide._loss import diffusion_loss
 
     z0 = jnp.asarray([[0.5, 3.0], [-1.0, 2.0], [0.2, 4.0]])
@@ -370,21 +372,50 @@ def test_weight_output_sets_the_weight_target(weight_output):
         zero, SCHEDULE, z0, None, jnp.ones(2), 1, key=key, weight_output=weight_output
     )
     eps = jr.normal(jr.split(key, 3)[1], z0.shape)  # the loss's noise draw, from `key` itself
+    if weight_output in ("log", sg.LogWeights()):
+        w = z0[:, 1]
+        np.testing.assert_allclose(weight_mse, jnp.mean(1 + w * jnp.log(w) - w), rtol=1e-6)
+        return
     denoised = weight_output in ("denoised", sg.DenoisedWeights())
     expected = z0[:, 1] if denoised else eps[:, 1]
     np.testing.assert_allclose(weight_mse, jnp.mean(expected**2), rtol=1e-6)
 
 
-def test_denoised_weights_survive_checkpoint_and_resume(tmp_path):
+def test_log_weights_learn_the_conditional_mean():
+    """The divergence `LogWeights` trains with is zero at `ŵ = w`, positive elsewhere, and
+    its expectation over a two-point weight (1 with probability 1e-3, else 4.5e-5: the
+    contrast of a tilted toy at β = 10) is smallest at the mean, in the log: the same
+    quantity the squared error learns, for weights four orders of magnitude apart."""
+    log = sg.LogWeights()
+    w = jnp.asarray([1.0, 4.5e-5])
+    p = jnp.asarray([1e-3, 1 - 1e-3])
+    np.testing.assert_allclose(log.error(jnp.log(w), w, w), 0.0, atol=1e-10)
+    assert float(jnp.min(log.error(jnp.log(w) + 0.1, w, w))) > 0
+    expected = lambda h: p @ log.error(jnp.full(2, h), w, w)
+    grid = jnp.linspace(-12.0, 0.0, 12001)
+    best = grid[jnp.argmin(jax.vmap(expected)(grid))]
+    np.testing.assert_allclose(best, jnp.log(p @ w), atol=2e-3)
+    np.testing.assert_allclose(jax.grad(expected)(jnp.log(p @ w)), 0.0, atol=1e-6)
+    # A zero weight is the limit out → −∞: finite loss, gradient exp(out) > 0.
+    assert float(log.error(jnp.asarray(-3.0), 0.0, jnp.asarray(0.0))) == pytest.approx(
+        np.exp(-3.0), rel=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "output"), [("denoised", sg.DenoisedWeights()), ("log", sg.LogWeights())]
+)
+def test_weight_outputs_survive_checkpoint_and_resume(tmp_path, name, output):
     path = tmp_path / "run.ckpt"
-    result = _tiny_run(checkpoint=path, weight_output="denoised")
+    result = _tiny_run(checkpoint=path, weight_output=name)
     loaded = sg.load_model(path)
-    assert result.model.weight_output == loaded.weight_output == sg.DenoisedWeights()
+    assert result.model.weight_output == loaded.weight_output == output
     z, t = jnp.asarray([0.3, 0.7]), jnp.asarray(0.6)
     np.testing.assert_allclose(
         loaded.eps(z, t, None, SCHEDULE), result.model.eps(z, t, None, SCHEDULE), rtol=1e-6
     )
-    with pytest.raises(sg.CheckpointError, match="weight_output: 'denoised' → 'eps'"):
+    assert float(loaded.eps_and_weights(z, t, None, SCHEDULE)[1][0]) > 0 or name != "log"
+    with pytest.raises(sg.CheckpointError, match=f"weight_output: '{name}' → 'eps'"):
         _tiny_run(checkpoint=path, weight_output="eps")
     with pytest.raises(ValueError, match="weight_output must be"):
         _tiny_run(weight_output="x0")
