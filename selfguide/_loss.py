@@ -30,7 +30,7 @@ def diffusion_loss(
     is what `weight_output` says: the squared error to the noise
     ([`NoiseWeights`][selfguide.NoiseWeights], `"eps"`) or to the clean weights `w_0`
     ([`DenoisedWeights`][selfguide.DenoisedWeights], `"denoised"`: the model's `ŵ_0` is then
-    learned with equal care at every noise level), or a divergence of `exp(f) ` from `w_0`
+    learned with equal care at every noise level), or a divergence of `exp(f)` from `w_0`
     ([`LogWeights`][selfguide.LogWeights], `"log"`).
 
     The times, noise and dropout masks are drawn from `key` (training passes a Philox key
