@@ -74,6 +74,6 @@ def diffusion_loss(
     weight_error = as_weight_output("diffusion_loss", weight_output).error(
         pred[:, data_dim:], eps[:, data_dim:], z0[:, data_dim:]
     )
-    sq = jnp.concatenate([(pred[:, :data_dim] - eps[:, :data_dim]) ** 2, weight_error], axis=1)
-    loss = jnp.mean(sq @ loss_weights)
-    return loss, (jnp.mean(sq[:, :data_dim]), jnp.mean(weight_error))
+    data_error = (pred[:, :data_dim] - eps[:, :data_dim]) ** 2
+    loss = jnp.mean(jnp.concatenate([data_error, weight_error], axis=1) @ loss_weights)
+    return loss, (jnp.mean(data_error), jnp.mean(weight_error))

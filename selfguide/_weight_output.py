@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax.numpy as jnp
+from jax.scipy.special import xlogy
 from jaxtyping import Array, Float
 
 WeightOutputName = Literal["denoised", "eps", "log"]
@@ -101,8 +102,7 @@ class LogWeights(AbstractWeightOutput):
         return jnp.log(w0)
 
     def error(self, out, eps, w0):
-        entropy = jnp.where(w0 > 0, w0 * jnp.log(jnp.where(w0 > 0, w0, 1.0)), 0.0)
-        return jnp.exp(out) - w0 * out + entropy - w0
+        return jnp.exp(out) - w0 * out + xlogy(w0, w0) - w0
 
     def outputs_for(self, w0, w_t, alpha, sigma):
         return jnp.log(w0)

@@ -4,6 +4,8 @@ import dataclasses
 import hashlib
 import json
 
+from selfguide.checks import as_weight_output
+
 
 @dataclasses.dataclass(frozen=True)
 class Budget:
@@ -103,11 +105,7 @@ class Budget:
             raise ValueError(
                 f"Budget: input_feature_scale must be > 0, got {self.input_feature_scale}."
             )
-        if self.weight_output not in ("denoised", "eps", "log"):
-            raise ValueError(
-                "Budget: weight_output must be 'denoised', 'eps' or 'log', got "
-                f"{self.weight_output!r}."
-            )
+        as_weight_output("Budget", self.weight_output)
         if not 0 < self.clip_min < (1.0 if self.clip_max is None else self.clip_max):
             raise ValueError(
                 f"Budget: need 0 < clip_min < clip_max (user units), got {self.clip_min} and "
