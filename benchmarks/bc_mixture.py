@@ -16,6 +16,10 @@ attributed to the nearer of the two (Euclidean distance in the environment's act
 Printed per method: mean return and length, the share of steps attributed to the expert,
 how often the attribution switches from one step to the next, and the mean distance to the
 nearer policy's action (small: the action is one of the two policies'; large: neither's).
+Before that, at 20,000 of the data's states: which policy the data's own actions are nearer,
+and whether the run's critic prefers the expert's action there (the advantage `Q − V` of
+each policy's action and of the data's, and the share of states where `Q(s, expert's action)`
+exceeds `Q(s, medium's action)`): guidance toward the expert needs that preference.
 
 `mlp-bc` is trained here: IQL's Gaussian actor with `β = 0` (every weight 1, so plain
 maximum likelihood), on the run's data with the run's actor settings and seed.
@@ -135,6 +139,18 @@ def main(argv=None) -> int:
     d = distances(a, at_s)
     print(f"the data's own actions (20,000 drawn): nearer the expert {d.argmin(0).mean():.2f}, "
           f"distance to the nearer policy's action {d.min(0).mean():.3f}\n")
+    # Does the run's critic prefer the expert's action where the data is? (In the critic's
+    # units, those of the processed rewards, on the data's states and env-unit actions.)
+    values = agent.policy.values
+    q_med, q_exp = (np.asarray(jax.vmap(values.q)(s, jnp.asarray(p))) for p in at_s)
+    q_data = np.asarray(jax.vmap(values.q)(s, jnp.asarray(a)))
+    v = np.asarray(jax.vmap(values.v)(s))
+    gap = q_exp - q_med
+    print(f"the critic at those states: A(s, expert's action) {np.mean(q_exp - v):+.3f}, "
+          f"A(s, medium's action) {np.mean(q_med - v):+.3f}, A(s, data's action) "
+          f"{np.mean(q_data - v):+.3f}; Q(expert) − Q(medium) {gap.mean():+.3f} (SE "
+          f"{gap.std() / np.sqrt(len(gap)):.3f}), > 0 at {np.mean(gap > 0):.2f} of the states; "
+          f"std of A over the data's actions {np.std(q_data - v):.3f}\n")
     on_data = {}
     s2 = s[:2000]
     for name, make, temperature in rows:

@@ -16,7 +16,8 @@ SWG cells passed (of 12), and the geometric mean over all metrics of
 `value / max(floor, floor_std)` (lower is better; 1 is as good as exact sampling at this
 sample size; each ratio clipped to [1e-6, 1e3]). One JSON file per (configuration, toy)
 under `benchmarks/results/toys/ablations/`, so an interrupted run resumes; `ablations.md`
-is rebuilt from them.
+is rebuilt from them. `--seed 1 --out benchmarks/results/toys/ablations-seed1` replicates a
+row with other training and sampling seeds (table `ablations-seed1.md`).
 
     python benchmarks/toy_ablations.py                 # every configuration in CONFIGS
     python benchmarks/toy_ablations.py --only lr1e-3   # one of them
@@ -93,6 +94,8 @@ CONFIGS: dict[str, dict[str, str]] = {
     "log-weights+clip-min1e-8": {**_FOURIER_12K, "weight_output": "log", "clip_min": "1e-8"},
     # The divergence is about half the squared error near ŵ = w ≈ 1: the weight loss doubled.
     "log-weights-wloss2": {**_FOURIER_12K, "weight_output": "log", "weight_loss": "2"},
+    # The default recipe with more low-noise training times: τ = 10⁻³ + (1 − 10⁻³) u², u ~ U[0, 1].
+    "time-power2": {**_FOURIER_12K, "time_power": "2"},
 }
 
 
@@ -118,14 +121,16 @@ def scored(dataset: str, x: np.ndarray, beta: float) -> dict:
             for name, r in rep.items()}
 
 
-def score(dataset: str, budget: Budget, cache: Path) -> dict:
+def score(dataset: str, budget: Budget, cache: Path, seed: int = 0) -> dict:
+    """One toy's cells for the model of training seed `seed`, sampled with seed `5 + seed`."""
     start = time.perf_counter()
-    model, cost = train_swg(dataset, budget, cache_dir=cache, progress=False)
+    model, cost = train_swg(dataset, budget, cache_dir=cache, seed=seed, progress=False)
     train_s = time.perf_counter() - start
-    cells = {label: scored(dataset, draw(method, dataset, model, beta, budget, seed=5), beta)
+    cells = {label: scored(dataset, draw(method, dataset, model, beta, budget, seed=5 + seed),
+                           beta)
              for label, method, beta in CELLS}
-    return {"dataset": dataset, "train_seconds": cost.seconds, "loaded": train_s < 1.0,
-            "cells": cells}
+    return {"dataset": dataset, "seed": seed, "train_seconds": cost.seconds,
+            "loaded": train_s < 1.0, "cells": cells}
 
 
 def exact_calibration(dataset: str, budget: Budget) -> dict:
@@ -150,12 +155,14 @@ def write_table(out: Path) -> str:
     for p in parts:
         by_config.setdefault(p["config"], []).append(p)
     order = [c for c in CONFIGS if c in by_config] + [c for c in by_config if c not in CONFIGS]
+    seeds = sorted({p.get("seed", 0) for p in parts})
     lines = [
         "# Toy ablations: what makes the β-conditioned model learn `q`",
         "",
         "Command: `python benchmarks/toy_ablations.py` (see its docstring). Machine: "
         f"{platform.machine()}, {os.cpu_count()} CPU cores (shared with other jobs: the "
-        "seconds compare configurations only roughly). Seed 0 per toy; 1000 samples per "
+        "seconds compare configurations only roughly). Training seed "
+        f"{', '.join(map(str, seeds))} per toy (sampling seed 5 + it); 1000 samples per "
         "cell, scored against exact draws; a cell passes when every metric is within 2× "
         "its noise floor. Ratio: geometric mean over the cell's metrics of value / floor. "
         "Changes are from the reference's recipe (AdamW 3e-4, 4000 steps, weight loss 2, the "
@@ -208,7 +215,7 @@ def write_table(out: Path) -> str:
         lines += [f"| {d} | " + " | ".join(f"{share[d][label]:.3f}" for label, _, _ in CELLS)
                   + " |" for d in toys.DATASETS if d in share]
     text = "\n".join(lines) + "\n"
-    atomic_write_text(out.parent / "ablations.md", text)
+    atomic_write_text(out.parent / f"{out.name}.md", text)
     return text
 
 
@@ -219,7 +226,11 @@ def main(argv=None) -> int:
                         help="one configuration of your own: a label, then Budget fields")
     parser.add_argument("--datasets", nargs="+", default=list(toys.DATASETS))
     parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "toy-ablations-cache")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="the folder of the part files; the table is written beside it "
+                        "as <folder name>.md")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the models' training seed (a replicate: give it its own --out)")
     args = parser.parse_args(argv)
     if args.config:
         configs = {args.config[0]: dict(p.split("=", 1) for p in args.config[1:])}
@@ -244,7 +255,7 @@ def main(argv=None) -> int:
             path = args.out / f"{label}__{dataset}.json"
             if path.exists():
                 continue
-            part = score(dataset, budget, args.cache) | {"config": label,
+            part = score(dataset, budget, args.cache, args.seed) | {"config": label,
                                                           "changes": configs[label]}
             atomic_write_text(path, json.dumps(part, indent=1))
             u = part["cells"]["unguided β 0"]

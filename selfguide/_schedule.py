@@ -28,6 +28,7 @@ class AbstractSchedule(eqx.Module):
 
     num_steps: eqx.AbstractVar[int | None]
     min_time: eqx.AbstractVar[float]
+    time_power: eqx.AbstractVar[float]
 
     @abc.abstractmethod
     def log_alpha_bar(self, t: Float[Array, ""] | float) -> Float[Array, ""]:
@@ -51,10 +52,15 @@ class AbstractSchedule(eqx.Module):
         """Draw the times a training batch is noised at.
 
         Discrete schedules draw `k/T` with `k` uniform in `{1, …, T}`; continuous ones draw
-        `τ` uniformly in `[min_time, 1]`.
+        `τ = min_time + (1 − min_time) u^p` with `u` uniform in `[0, 1]` and `p` the
+        schedule's `time_power` (`p = 1`, the default: `τ` uniform in `[min_time, 1]`;
+        `p > 1` draws more low-noise times, a density `∝ (τ − min_time)^{1/p − 1}`).
         """
         if self.num_steps is None:
-            return jr.uniform(key, shape, minval=self.min_time, maxval=1.0)
+            if self.time_power == 1.0:
+                return jr.uniform(key, shape, minval=self.min_time, maxval=1.0)
+            u = jr.uniform(key, shape)
+            return self.min_time + (1.0 - self.min_time) * u**self.time_power
         return self.training_steps(key, shape) / self.num_steps
 
     def training_steps(self, key: PRNGKey, shape: tuple[int, ...]) -> Int[Array, "..."]:
@@ -101,6 +107,17 @@ class AbstractSchedule(eqx.Module):
         return -jnp.expm1(log_ab[1:] - log_ab[:-1])
 
 
+def _check_time_power(name: str, num_steps: int | None, time_power: float) -> None:
+    if not time_power > 0:
+        raise ValueError(f"{name}: time_power must be > 0, got {time_power}.")
+    if num_steps is not None and time_power != 1.0:
+        raise ValueError(
+            f"{name}: time_power={time_power} shapes the training times of continuous time "
+            f"only, and this schedule is discrete (num_steps={num_steps}): pass "
+            "num_steps=None, or leave time_power at 1."
+        )
+
+
 def _check_steps(name: str, num_steps: int | None, allow_none: bool) -> None:
     if num_steps is None:
         if allow_none:
@@ -128,15 +145,19 @@ class VPSchedule(AbstractSchedule):
     - `num_steps`: `T`, or `None` for continuous time.
     - `beta_min`, `beta_max`: the ends of `β(τ)`; the reference uses 0.1 and 10.
     - `min_time`: smallest training time in continuous mode.
+    - `time_power`: `p` of the continuous training times `min_time + (1 − min_time) u^p`
+        (see [`training_times`][selfguide.AbstractSchedule.training_times]); 1: uniform.
     """
 
     num_steps: int | None = eqx.field(static=True, default=15)
     beta_min: float = eqx.field(static=True, default=0.1)
     beta_max: float = eqx.field(static=True, default=10.0)
     min_time: float = eqx.field(static=True, default=1e-3)
+    time_power: float = eqx.field(static=True, default=1.0)
 
     def __check_init__(self):
         _check_steps("VPSchedule", self.num_steps, allow_none=True)
+        _check_time_power("VPSchedule", self.num_steps, self.time_power)
         if not 0 <= self.beta_min < self.beta_max:
             raise ValueError(
                 f"VPSchedule: need 0 <= beta_min < beta_max, got {self.beta_min}, {self.beta_max}."
@@ -160,15 +181,19 @@ class CosineSchedule(AbstractSchedule):
     - `num_steps`: `T` (the SWG toys use 100), or `None` for continuous time.
     - `offset`: `s`, default 0.008.
     - `min_alpha_bar`: floor on `ᾱ` (default `1e-5`).
+    - `min_time`, `time_power`: the continuous training times, as for
+        [`VPSchedule`][selfguide.VPSchedule].
     """
 
     num_steps: int | None = eqx.field(static=True, default=100)
     offset: float = eqx.field(static=True, default=0.008)
     min_alpha_bar: float = eqx.field(static=True, default=1e-5)
     min_time: float = eqx.field(static=True, default=1e-3)
+    time_power: float = eqx.field(static=True, default=1.0)
 
     def __check_init__(self):
         _check_steps("CosineSchedule", self.num_steps, allow_none=True)
+        _check_time_power("CosineSchedule", self.num_steps, self.time_power)
         if not 0 < self.min_alpha_bar < 1:
             raise ValueError(
                 f"CosineSchedule: min_alpha_bar must lie in (0, 1), got {self.min_alpha_bar}."

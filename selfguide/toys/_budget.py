@@ -6,6 +6,8 @@ import json
 
 from selfguide.checks import as_weight_output
 
+_TAGGED_WHEN_CHANGED = {"time_power": 1.0}
+
 
 @dataclasses.dataclass(frozen=True)
 class Budget:
@@ -26,7 +28,10 @@ class Budget:
     (the largest effect at this budget), 64 random Fourier features of `x_t` at 0.5 cycles
     per unit (the unguided model's ratio to its floor 0.12 → 0.06), 12,000 steps (→ 0.05;
     SWG 0.30), the weight channel's loss weight 1, and no clip of the weight iterate.
-    - `schedule`: `"cosine"` or `"vp"` (continuous time, so DDPM and the ODE share a model).
+    - `schedule`: `"cosine"` or `"vp"` (continuous time, so DDPM and the ODE share a model);
+        `time_power`: its training times `τ = 10⁻³ + (1 − 10⁻³) u^p`, `u ~ U[0, 1]`
+        (1: uniform, the default; `p = 2` measured one cell better and is not the default,
+        see `benchmarks/results/toys/notes.md`).
     - `cep_steps`, `cep_groups`, `cep_support`, `cep_width`, `cep_depth`: CEP's energy network.
     - `sample_steps`: DDPM steps; `ode_steps`: Heun steps of the ODE solver.
     - `num_samples`: samples per (method, β, seed); `resample_n`: resampling candidates `N`.
@@ -69,6 +74,7 @@ class Budget:
     weight_output: str = "denoised"
     input_features: int = 64
     input_feature_scale: float = 0.5
+    time_power: float = 1.0
 
     def __post_init__(self):
         if self.schedule not in ("cosine", "vp"):
@@ -111,11 +117,17 @@ class Budget:
                 f"Budget: need 0 < clip_min < clip_max (user units), got {self.clip_min} and "
                 f"{self.clip_max}."
             )
+        if not self.time_power > 0:
+            raise ValueError(f"Budget: time_power must be > 0, got {self.time_power}.")
         if self.beta_max < 20:
             raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")
 
     def training_tag(self, *fields: str) -> str:
-        values = {f: getattr(self, f) for f in fields}
+        """A short hash of `fields`' values (the cache key of a trained network). Fields added
+        after the cache existed enter it only when changed from their default, so older
+        cached networks keep their keys."""
+        values = {f: getattr(self, f) for f in fields
+                  if f not in _TAGGED_WHEN_CHANGED or getattr(self, f) != _TAGGED_WHEN_CHANGED[f]}
         return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
 
 

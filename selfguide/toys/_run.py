@@ -68,6 +68,7 @@ SWG_FIELDS = (
     "weight_output",
     "input_features",
     "input_feature_scale",
+    "time_power",
 )
 CEP_FIELDS = (
     "cep_steps",
@@ -78,13 +79,14 @@ CEP_FIELDS = (
     "beta_max",
     "schedule",
     "num_train",
+    "time_power",
 )
 
 def make_schedule(budget: Budget) -> AbstractSchedule:
     """The continuous-time schedule of a budget (the cosine one floors `ᾱ` at `1e-4`)."""
     if budget.schedule == "cosine":
-        return CosineSchedule(num_steps=None, min_alpha_bar=1e-4)
-    return VPSchedule(num_steps=None, beta_min=0.1, beta_max=10.0)
+        return CosineSchedule(num_steps=None, min_alpha_bar=1e-4, time_power=budget.time_power)
+    return VPSchedule(num_steps=None, beta_min=0.1, beta_max=10.0, time_power=budget.time_power)
 
 
 def beta_cond(beta: float, budget: Budget) -> np.ndarray:

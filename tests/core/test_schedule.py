@@ -89,3 +89,30 @@ def test_continuous_schedule_needs_sampler_steps():
 def test_bad_beta_range():
     with pytest.raises(ValueError, match="beta_min < beta_max"):
         sg.VPSchedule(beta_min=5.0, beta_max=1.0)
+
+
+@pytest.mark.parametrize(
+    "make", [sg.LinearVPSchedule, lambda **kw: sg.CosineSchedule(num_steps=None, **kw)]
+)
+def test_time_power_shapes_continuous_training_times(make):
+    # τ = m + (1 − m) u^p: P(τ ≤ m + (1 − m) s) = s^{1/p}, so with p = 2 the quantiles of the
+    # draws' (τ − m)/(1 − m) are q², and the first moment is 1/(p + 1) = 1/3.
+    key = jax.random.key(3)
+    uniform = make().training_times(key, (200_000,))
+    powered = make(time_power=2.0).training_times(key, (200_000,))
+    m = 1e-3
+    s = (np.asarray(powered) - m) / (1 - m)
+    assert float(powered.min()) >= m and float(powered.max()) <= 1.0
+    assert s.mean() == pytest.approx(1 / 3, abs=3e-3)
+    np.testing.assert_allclose(np.quantile(s, [0.1, 0.5, 0.9]), [0.01, 0.25, 0.81], atol=5e-3)
+    # The default keeps uniform draws: mean 1/2.
+    assert float(((uniform - m) / (1 - m)).mean()) == pytest.approx(0.5, abs=3e-3)
+
+
+def test_time_power_checks():
+    with pytest.raises(ValueError, match="time_power must be > 0"):
+        sg.LinearVPSchedule(time_power=0.0)
+    with pytest.raises(ValueError, match="discrete .*num_steps=None"):
+        sg.VPSchedule(num_steps=15, time_power=2.0)
+    with pytest.raises(ValueError, match="discrete"):
+        sg.CosineSchedule(num_steps=100, time_power=0.5)

@@ -1,12 +1,14 @@
 """`selfguide toy` end to end at a tiny budget, and its bad-input messages."""
 
 import argparse
+import dataclasses
 import warnings
 
 import pytest
 
 from selfguide._cli import main
 from selfguide.toys import BetaRangeWarning
+from selfguide.toys._budget import Budget
 
 
 def _args(tmp_path, *extra):
@@ -87,6 +89,18 @@ def test_set_overrides_budget_fields():
     assert (budget.weight_output, budget.steps) == ("eps", 7)
 
 
+def test_time_power_reaches_the_schedule_and_the_cache_key():
+    from selfguide.toys._run import CEP_FIELDS, SWG_FIELDS, make_schedule
+
+    default, powered = Budget(), dataclasses.replace(Budget(), time_power=2.0)
+    assert make_schedule(powered).time_power == 2.0 and make_schedule(default).time_power == 1.0
+    assert powered.training_tag(*SWG_FIELDS) != default.training_tag(*SWG_FIELDS)
+    assert powered.training_tag(*CEP_FIELDS) != default.training_tag(*CEP_FIELDS)
+    # At its default the field stays out of the key: caches written before it still match.
+    without = tuple(f for f in SWG_FIELDS if f != "time_power")
+    assert default.training_tag(*SWG_FIELDS) == default.training_tag(*without)
+
+
 @pytest.mark.parametrize(
     ("pair", "message"),
     [
@@ -104,6 +118,7 @@ def test_set_overrides_budget_fields():
         ("weight_output=x0", r"Budget: weight_output must be 'eps' .* or 'denoised' .* or "
                              r"'log' .*; got 'x0'"),
         ("clip_min=2", r"Budget: need 0 < clip_min < clip_max \(user units\), got 2.0 and 1.0"),
+        ("time_power=0", r"Budget: time_power must be > 0, got 0"),
     ],
 )
 def test_set_rejects_bad_fields_and_values(tmp_path, pair, message):
