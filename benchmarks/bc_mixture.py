@@ -15,7 +15,9 @@ expert SAC policies' deterministic actions are computed, and the method's action
 attributed to the nearer of the two (Euclidean distance in the environment's action space).
 Printed per method: mean return and length, the share of steps attributed to the expert,
 how often the attribution switches from one step to the next, and the mean distance to the
-nearer policy's action (small: the action is one of the two policies'; large: neither's).
+nearer policy's action (small: the action is one of the two policies'; large: neither's),
+and the share of steps with the torso upside down (`|obs[1]| > π/2`, the torso angle of the
+MuJoCo locomotion tasks: HalfCheetah, which never terminates, can run on its back).
 Before that, at 20,000 of the data's states: which policy the data's own actions are nearer,
 and whether the run's critic prefers the expert's action there (the advantage `Q − V` of
 each policy's action and of the data's, and the share of states where `Q(s, expert's action)`
@@ -80,7 +82,7 @@ def distances(actions: np.ndarray, policy_actions: list[np.ndarray]) -> np.ndarr
 
 def episodes(agent, env, acting, temperature: float, medium, expert, num: int) -> dict:
     """Run `num` episodes of `acting`; returns, lengths and per-step attributions."""
-    rets, lens, nearest, dist = [], [], [], []
+    rets, lens, nearest, dist, upside_down = [], [], [], [], []
     for i in range(num):
         obs, _ = env.reset(seed=SEED + i)
         key, ret, picks = jr.key(SEED + i), 0.0, []
@@ -89,6 +91,7 @@ def episodes(agent, env, acting, temperature: float, medium, expert, num: int) -
             a = np.asarray(sgrl.act(agent.policy, x, method=acting, temperature=temperature,
                                     key=jr.fold_in(key, len(picks))))[0]
             d = distances(a, [np.asarray(p(x[0])) for p in (medium, expert)])
+            upside_down.append(abs(float(obs[1])) > np.pi / 2)
             picks.append(int(np.argmin(d)))
             dist.append(float(d.min()))
             obs, r, terminated, truncated, _ = env.step(a)
@@ -101,7 +104,7 @@ def episodes(agent, env, acting, temperature: float, medium, expert, num: int) -
     switches = [np.mean(p[1:] != p[:-1]) if len(p) > 1 else 0.0 for p in nearest]
     return {"return": np.mean(rets), "length": np.mean(lens),
             "expert_share": np.mean(np.concatenate(nearest)), "switch": np.mean(switches),
-            "distance": np.mean(dist)}
+            "distance": np.mean(dist), "upside_down": np.mean(upside_down)}
 
 
 def main(argv=None) -> int:
@@ -128,7 +131,9 @@ def main(argv=None) -> int:
             ("MLP BC (Gaussian actor, β = 0)", lambda: sgrl.IQL(mlp_bc(agent, data, seed)), 0.0),
             ("IQL (the run's actor)", lambda: sgrl.IQL(agent.actor), 0.0),
             (f"SWG ρ = {args.swg:g}",
-             lambda: method_from_name("bc_mixture", "swg", scale=args.swg), 0.0)]
+             lambda: method_from_name("bc_mixture", "swg", scale=args.swg), 0.0),
+            (f"SWG ρ = {args.swg:g}, temperature 1",
+             lambda: method_from_name("bc_mixture", "swg", scale=args.swg), 1.0)]
     if args.only:
         rows = [r for r in rows if r[0].split(" ")[0].lower() in args.only.split(",")]
     print(f"{args.run_dir}: {len(data.observations):,} transitions; {args.episodes} episodes "
@@ -166,8 +171,8 @@ def main(argv=None) -> int:
         print(f"| {name} | {share} | {dist} |")
     print("\nIn episodes:\n")
     print("| method | return | normalised | length | steps nearer the expert | switches per "
-          "step | distance to the nearer policy |")
-    print("|---|---|---|---|---|---|---|")
+          "step | distance to the nearer policy | steps upside down |")
+    print("|---|---|---|---|---|---|---|---|")
     try:
         for name, _, temperature in rows:
             r = episodes(agent, env, on_data[name][0], temperature, medium, expert,
@@ -175,7 +180,7 @@ def main(argv=None) -> int:
             score = float(sgrl.normalized_score(r["return"], agent.task))
             print(f"| {name} | {r['return']:.0f} | {score:.1f} | "
                   f"{r['length']:.0f} | {r['expert_share']:.2f} | {r['switch']:.2f} | "
-                  f"{r['distance']:.3f} |", flush=True)
+                  f"{r['distance']:.3f} | {r['upside_down']:.2f} |", flush=True)
     finally:
         env.close()
     return 0
