@@ -107,7 +107,9 @@ class AbstractSchedule(eqx.Module):
         return -jnp.expm1(log_ab[1:] - log_ab[:-1])
 
 
-def _check_time_power(name: str, num_steps: int | None, time_power: float) -> None:
+def check_time_power(name: str, num_steps: int | None, time_power: float) -> None:
+    """`time_power` of a schedule with `num_steps` (`None`: continuous) is `> 0`, and `1`
+    unless the schedule is continuous; the error names `name`."""
     if not time_power > 0:
         raise ValueError(f"{name}: time_power must be > 0, got {time_power}.")
     if num_steps is not None and time_power != 1.0:
@@ -157,7 +159,7 @@ class VPSchedule(AbstractSchedule):
 
     def __check_init__(self):
         _check_steps("VPSchedule", self.num_steps, allow_none=True)
-        _check_time_power("VPSchedule", self.num_steps, self.time_power)
+        check_time_power("VPSchedule", self.num_steps, self.time_power)
         if not 0 <= self.beta_min < self.beta_max:
             raise ValueError(
                 f"VPSchedule: need 0 <= beta_min < beta_max, got {self.beta_min}, {self.beta_max}."
@@ -193,7 +195,7 @@ class CosineSchedule(AbstractSchedule):
 
     def __check_init__(self):
         _check_steps("CosineSchedule", self.num_steps, allow_none=True)
-        _check_time_power("CosineSchedule", self.num_steps, self.time_power)
+        check_time_power("CosineSchedule", self.num_steps, self.time_power)
         if not 0 < self.min_alpha_bar < 1:
             raise ValueError(
                 f"CosineSchedule: min_alpha_bar must lie in (0, 1), got {self.min_alpha_bar}."

@@ -9,4 +9,5 @@ from ._checks import check_int as check_int
 from ._checks import check_real as check_real
 from ._checks import float_array as float_array
 from ._checks import warn_caller as warn_caller
+from ._schedule import check_time_power as check_time_power
 from ._weight_output import as_weight_output as as_weight_output

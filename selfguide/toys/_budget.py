@@ -4,7 +4,7 @@ import dataclasses
 import hashlib
 import json
 
-from selfguide.checks import as_weight_output
+from selfguide.checks import as_weight_output, check_time_power
 
 _TAGGED_WHEN_CHANGED = {"time_power": 1.0}
 
@@ -117,8 +117,7 @@ class Budget:
                 f"Budget: need 0 < clip_min < clip_max (user units), got {self.clip_min} and "
                 f"{self.clip_max}."
             )
-        if not self.time_power > 0:
-            raise ValueError(f"Budget: time_power must be > 0, got {self.time_power}.")
+        check_time_power("Budget", None, self.time_power)  # a budget's schedule is continuous
         if self.beta_max < 20:
             raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")
 
