@@ -21,11 +21,16 @@ Protocol, fixed before the run: the guidance scale ρ and the upper clip of ŵ_0
 per run on *validation* episodes (environment seeds disjoint from the test seeds) among
 ρ ∈ {1, 1.5, 2, 3, 10, 30} × clip ∈ {1, none}, by SWG's validation mean (ties: the smaller
 ρ; 1.5 and 2 since protocol 3: on Hopper medium-expert the validation mean fell from 56 at
-ρ = 1 to 10 at 3, and off-test episodes scored 73 ± 10 at 1, 85 ± 4 at 1.5 and 85 ± 5 at 2);
-SWG-R uses the same choice. IDQL gets the same treatment for its own knob, the candidates'
-DDPM temperature, chosen among {0, 0.5, 1} by its validation mean (ties: the higher, IDQL's
-1 first): a diffusion model trained at a CPU budget is not IDQL's 3M-step one, and argmax-Q
-over candidates drawn at temperature 1 from it picks the critic's extrapolation errors.
+ρ = 1 to 10 at 3, and off-test episodes scored 73 ± 10 at 1, 85 ± 4 at 1.5 and 85 ± 5 at 2).
+Since protocol 4, SWG's DDPM temperature is then chosen the same way, among {0, 0.5, 1} × the
+ρ grid at the chosen clip (ties: the smaller ρ, then the lower temperature): on HalfCheetah
+medium-replay the behaviour model at temperature 0 stands still (3.4) where at temperature
+1 it moves as the data does (15.9), and IDQL, which validates its temperature, picked 0.5
+or 1 on every seed. SWG-R uses the same choice. IDQL gets the same treatment for its own
+knob, the candidates' DDPM temperature, chosen among {0, 0.5, 1} by its validation mean
+(ties: the higher, IDQL's 1 first): a diffusion model trained at a CPU budget is not IDQL's
+3M-step one, and argmax-Q over candidates drawn at temperature 1 from it picks the critic's
+extrapolation errors.
 Every method is then scored on fresh *test* episodes. SWG at the preset's fixed ρ = 10 with
 each clip and IDQL at temperature 1 are reported beside them. Final checkpoints only.
 Statistics at the level of seeds: mean ± standard error of the seed means, the paired
@@ -79,11 +84,13 @@ VAL_SCALES = (1.0, 1.5, 2.0, 3.0, 10.0, 30.0)
 VAL_CLIPS = (1.0, None)
 FIXED_SCALE = 10.0
 IDQL_VAL_TEMPERATURES = (0.0, 0.5, 1.0)
+SWG_VAL_TEMPERATURES = (0.0, 0.5, 1.0)  # the first: (ρ, clip) are chosen at it
 IDQL_PUBLISHED_TEMPERATURE = 1.0
 COLUMNS = ("bc", "iql", "idql", "idql@1", "swg", "swg-r", "swg@10 clip 1", "swg@10 no clip")
 # Parts written under an older protocol (1: IDQL at temperature 1 only; 2: ρ validated on
-# {1, 3, 10, 30}) are evaluated again from their runs' checkpoints (training not repeated).
-PROTOCOL = 3
+# {1, 3, 10, 30}; 3: SWG at temperature 0 only) are evaluated again from their runs'
+# checkpoints (training not repeated).
+PROTOCOL = 4
 VALIDATION_SEED_OFFSET = 1000  # evaluation seed s -> environment seeds from (1000 + s) * 10^4
 QUICK_DATASET = "pointmaze-umaze-dense"  # the CPU budget separates the methods there
 # The D4RL locomotion family as built here (ids `selfguide/<env>/<kind>-v0`).
@@ -169,6 +176,16 @@ def choose_guidance(validation: dict[str, float]) -> tuple[float, float | None]:
     return float(scale_txt), None if clip_txt == "none" else float(clip_txt)
 
 
+def choose_swg_temperature(validation: dict[str, float]) -> tuple[float, float]:
+    """The (ρ, temperature) with the best SWG validation mean (keys `"ρ|T"`); ties: the
+    smaller ρ, then the lower temperature."""
+    def order(kv):
+        scale, temp = (float(v) for v in kv[0].split("|"))
+        return kv[1], -scale, -temp
+    scale_txt, temp_txt = max(validation.items(), key=order)[0].split("|")
+    return float(scale_txt), float(temp_txt)
+
+
 def choose_idql_temperature(validation: dict[str, float]) -> float:
     """IDQL's candidate temperature with the best validation mean; ties: the higher."""
     return float(max(validation.items(), key=lambda kv: (kv[1], float(kv[0])))[0])
@@ -203,7 +220,22 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
         for v, results in zip(validation, per_seed, strict=True):
             for r in results:
                 v[f"{r.scale:g}|{clip_label(clip)}"] = r.mean
-    chosen = [choose_guidance(v) for v in validation]
+    chosen_at_0 = [choose_guidance(v) for v in validation]
+    # SWG's DDPM temperature, at each seed's chosen clip, over the ρ grid.
+    temperature_validation = [{f"{s:g}|0": v[f"{s:g}|{clip_label(c)}"] for s in VAL_SCALES}
+                              for v, (_, c) in zip(validation, chosen_at_0, strict=True)]
+    for temp in SWG_VAL_TEMPERATURES[1:]:
+        per_seed = sgrl.evaluate_agents(
+            [_with_clip(a, c) for a, (_, c) in zip(agents, chosen_at_0, strict=True)],
+            methods=("swg",), scales=VAL_SCALES, temperature=temp,
+            seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
+            episodes=args.val_episodes, record=False)
+        for v, results in zip(temperature_validation, per_seed, strict=True):
+            for r in results:
+                v[f"{r.scale:g}|{temp:g}"] = r.mean
+    picks = [choose_swg_temperature(v) for v in temperature_validation]
+    chosen = [(scale, clip) for (scale, _), (_, clip) in zip(picks, chosen_at_0, strict=True)]
+    swg_temps = [temp for _, temp in picks]
     # IDQL's candidate temperature, on the same validation episodes.
     idql_validation = [{} for _ in seeds]
     for temp in IDQL_VAL_TEMPERATURES:
@@ -239,9 +271,17 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
                                        episodes=args.episodes))
     picked = [_with_clip(a, clip, scale) for a, (scale, clip) in zip(agents, chosen,
                                                                      strict=True)]
-    for method in ("swg", "swg-r"):  # each seed at its own validated (ρ, clip)
-        add(method, sgrl.evaluate_agents(picked, methods=(method,), seeds=test_seeds,
-                                         episodes=args.episodes))
+    for method in ("swg", "swg-r"):  # each seed at its own validated (ρ, clip, temperature)
+        for temp in sorted(set(swg_temps)):
+            at = [k for k, t in enumerate(swg_temps) if t == temp]
+            per_seed = sgrl.evaluate_agents(
+                [picked[k] for k in at], methods=(method,), temperature=temp,
+                seeds=tuple(test_seeds[k] for k in at), episodes=args.episodes)
+            for k, results in zip(at, per_seed, strict=True):
+                rows[k] += [{"dataset": name, "method": method, "seed": seeds[k],
+                             "scale": r.scale, "temperature": temp,
+                             "scores": r.scores.tolist(), "returns": r.returns.tolist(),
+                             "eval_seconds": r.seconds} for r in results]
     for clip_fixed in VAL_CLIPS:
         add(f"swg@10 {'no clip' if clip_fixed is None else 'clip 1'}",
             sgrl.evaluate_agents([_with_clip(a, clip_fixed) for a in agents],
@@ -251,18 +291,21 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
 
     states = _dataset_states(source, dataset_id, minari_root)
     parts = []
-    for k, (agent, seed, (scale, clip)) in enumerate(zip(agents, seeds, chosen, strict=True)):
+    for k, (agent, seed, (scale, clip), temp) in enumerate(zip(agents, seeds, chosen, swg_temps,
+                                                               strict=True)):
         earlier = part_path(args.out, name, seed)  # an older protocol's part: its training
         trained = (json.loads(earlier.read_text())["train_seconds"] if earlier.exists()
                    else train_s)
         # How often each clip of ŵ_0 binds along SWG's sampling path, on dataset states.
-        shares = {f"{s_c:g}|{clip_label(clip_c)}": _clip_shares(agent, states, s_c, clip_c,
-                                                                   seed)
-                  for clip_c in VAL_CLIPS for s_c in (scale, FIXED_SCALE)}
+        # Keys "ρ|clip", with "|T" for the chosen ρ at a temperature other than 0.
+        shares = {f"{s_c:g}|{clip_label(clip_c)}" + (f"|{t_c:g}" if t_c else ""):
+                  _clip_shares(agent, states, s_c, clip_c, seed, t_c)
+                  for clip_c in VAL_CLIPS for s_c, t_c in ((scale, temp), (FIXED_SCALE, 0.0))}
         parts.append({
             "dataset": name, "seed": seed, "rows": rows[k], "budget": _budget(args, agent),
             "protocol": PROTOCOL,
-            "chosen": {"scale": scale, "clip": clip_label(clip)}, "validation": validation[k],
+            "chosen": {"scale": scale, "clip": clip_label(clip), "temperature": temp},
+            "validation": validation[k], "temperature_validation": temperature_validation[k],
             "idql_chosen": idql_chosen[k], "idql_validation": idql_validation[k],
             "clip_shares": shares, "train_seconds": trained, "validation_seconds": val_s,
             "test_seconds": test_s, "trained_together": bool(args.together),
@@ -299,7 +342,7 @@ def _dataset_states(source, dataset_id, minari_root, num: int = 256):
     return np.asarray(data.observations)[np.sort(idx)]
 
 
-def _clip_shares(agent, states, scale, clip, seed) -> dict:
+def _clip_shares(agent, states, scale, clip, seed, temperature=0.0) -> dict:
     import jax.numpy as jnp
     import jax.random as jr
 
@@ -308,7 +351,8 @@ def _clip_shares(agent, states, scale, clip, seed) -> dict:
     policy = agent.policy
     guidance = sg.SelfWeightedGuidance(scale, clip_min=1e-4,
                                        clip_max=np.inf if clip is None else clip)
-    sampler = sg.DDPMSampler(temperature=0.0, clip_data=(-1.0, 1.0), clip_weight=(1e-4, 1.0))
+    sampler = sg.DDPMSampler(temperature=temperature, clip_data=(-1.0, 1.0),
+                             clip_weight=(1e-4, 1.0))
     c = sg.clip_shares(policy.model, policy.schedule, guidance, key=jr.key(seed),
                        cond=jnp.asarray(states), sampler=sampler)
     return {"below": float(c.below), "above": float(c.above)}
@@ -383,7 +427,8 @@ def write_results(out: Path) -> None:
         "PointMaze datasets the noise-free waypoint controller, for the locomotion datasets "
         "built here the SAC expert policy): mean over seeds of each "
         "seed's mean test-episode score ± the standard error of the seed means. SWG and "
-        "SWG-R use the ρ and clip chosen on validation episodes; `SWG@10` is the preset's "
+        "SWG-R use the ρ, clip and (since protocol 4) DDPM temperature chosen on validation "
+        "episodes; `SWG@10` is the preset's "
         "fixed ρ = 10 with the upper clip of ŵ_0 at 1 (the previous default) or none. IDQL "
         "uses the candidate temperature chosen on validation episodes, `IDQL@1` IDQL's "
         "published temperature 1.",
@@ -448,19 +493,24 @@ def write_results(out: Path) -> None:
               "`scipy.stats.bootstrap`, 2,000 resamples).", "",
               "| method | IQM | 95% interval | runs |", "|---|---|---|---|", *iqm_rows]
     lines += ["", "## Guidance chosen on validation episodes, and how often the clip binds",
-              "", "Per run: the (ρ, clip) with the best SWG validation mean; the share of "
-              "guided evaluations (all steps and states of the sampler's path, 256 dataset "
+              "", "Per run: the (ρ, clip, DDPM temperature) with the best SWG validation "
+              "mean (parts of protocol 3 and older: temperature 0, not validated); the share "
+              "of guided evaluations (all steps and states of the sampler's path, 256 dataset "
               "states) where ŵ_0 reaches the upper clip (gradient zero) or the lower one.", "",
-              "| dataset | seed | chosen ρ, clip | validation mean at it | upper-clip share "
+              "| dataset | seed | chosen ρ, clip, T | validation mean at it | upper-clip share "
               "at ρ = 10 (clip 1) | lower-clip share at ρ = 10 (clip 1) | IDQL temperature "
               "(validation means at 0, 0.5, 1) |",
               "|---|---|---|---|---|---|---|"]
     for p in parts:
         ch = p["chosen"]
-        key = f"{ch['scale']:g}|{ch['clip']}"
+        temp = ch.get("temperature", 0.0)
+        at_chosen = (p["temperature_validation"][f"{ch['scale']:g}|{temp:g}"]
+                     if "temperature_validation" in p
+                     else p["validation"][f"{ch['scale']:g}|{ch['clip']}"])
         s10 = p["clip_shares"].get("10|1", {})
-        lines.append(f"| {p['dataset']} | {p['seed']} | {ch['scale']:g}, {ch['clip']} | "
-                     f"{p['validation'][key]:.1f} | {s10.get('above', float('nan')):.3f} | "
+        lines.append(f"| {p['dataset']} | {p['seed']} | {ch['scale']:g}, {ch['clip']}, "
+                     f"{temp:g}{'' if 'temperature' in ch else ' (not validated)'} | "
+                     f"{at_chosen:.1f} | {s10.get('above', float('nan')):.3f} | "
                      f"{s10.get('below', float('nan')):.3f} | {idql_cell(p)} |")
     lines += ["", "## Budgets", "", "| dataset | settings |", "|---|---|"]
     for ds in table:
@@ -469,9 +519,9 @@ def write_results(out: Path) -> None:
     lines += ["", "Value networks: twin Q and V, MLP 256-256, Adam 3e-4, γ 0.99, Polyak 0.005. "
               "IQL actor: MLP 256-256, tanh mean, state-independent log σ, Adam 3e-4 with cosine "
               "decay, exp(βA) clipped at 100, acting with the mean. Diffusion: AdamW 3e-4 cosine, "
-              "EMA 0.999, DDPM at temperature 0 (IDQL's candidates: as validated), actions clipped "
-              "to [-1, 1]. Evaluation: parallel episodes (SyncVectorEnv), one batched action call "
-              "per step.", ""]
+              "EMA 0.999, DDPM at temperature 0 (IDQL's candidates, and SWG and SWG-R since "
+              "protocol 4: as validated), actions clipped to [-1, 1]. Evaluation: parallel "
+              "episodes (SyncVectorEnv), one batched action call per step.", ""]
     for ds, by_method in table.items():
         lines += [f"## {ds}", "", "| method | score | − BC (paired) | per-seed means |",
                   "|---|---|---|---|"]
@@ -628,7 +678,9 @@ def main(argv=None) -> int:
     atomic_write_text(args.out / "meta.json", json.dumps(
         {"command": " ".join(["nice -n 19 python benchmarks/rl.py", *given]),
          "seeds": args.seeds, "episodes": args.episodes, "val_episodes": args.val_episodes,
-         "validation_grid": {"scales": VAL_SCALES, "clips": [clip_label(c) for c in VAL_CLIPS]},
+         "validation_grid": {"scales": VAL_SCALES, "clips": [clip_label(c) for c in VAL_CLIPS],
+                             "swg_temperatures": SWG_VAL_TEMPERATURES},
+         "protocol": PROTOCOL,
          "overrides": overrides}, indent=1))
     atomic_write_text(args.out / "notes.json", json.dumps(notes))
     for name in datasets:  # collect before the workers start, so they do not race
@@ -688,7 +740,8 @@ def _run_items(args, name, spec, seeds, overrides) -> None:
         means = {r["method"]: float(np.mean(r["scores"])) for r in part["rows"]}
         print(f"[{(time.perf_counter() - started) / 60:5.1f} min] {name} seed {part['seed']}: "
               + ", ".join(f"{m} {v:.1f}" for m, v in means.items())
-              + f" (ρ {part['chosen']['scale']:g}, clip {part['chosen']['clip']}; "
+              + f" (ρ {part['chosen']['scale']:g}, clip {part['chosen']['clip']}, "
+              f"T {part['chosen'].get('temperature', 0.0):g}; "
               f"train {part['train_seconds']:.0f} s)", flush=True)
 
 

@@ -60,7 +60,8 @@ _METRIC_COLUMNS = (
     "actor_loss",
     "mean_weight",
 )
-_EVAL_COLUMNS = ("method", "scale", "num_candidates", "seed", "episode", "return", "score")
+_EVAL_COLUMNS = ("method", "scale", "num_candidates", "seed", "episode", "return", "score",
+                 "temperature")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -579,6 +580,7 @@ def evaluate_agent(
     num_candidates: int | None = None,
     idql_candidates: int | None = None,
     idql_temperature: float | None = None,
+    temperature: float = 0.0,
     max_episode_steps: int | None = None,
     record: bool = True,
     progress: bool = False,
@@ -589,7 +591,9 @@ def evaluate_agent(
     becomes its method ([`SWG`][selfguide_rl.SWG], [`SWGR`][selfguide_rl.SWGR], ...):
     SWG-R with `num_candidates`, IDQL with `idql_candidates` at `idql_temperature`, IQL with
     the run's actor (defaults: the preset's). Guidance scales apply to SWG and SWG-R; the
-    others are evaluated once. Each entry of
+    others are evaluated once. `temperature`: the DDPM temperature BC, SWG and SWG-R sample
+    at (0, deterministic given the initial noise, by default; IDQL's candidates take
+    `idql_temperature`, IQL's actor none). Each entry of
     `seeds` gives `episodes` episodes (all seeds' episodes step together); the
     `EvalResult`s hold all seeds' episodes.
     `max_episode_steps` shortens episodes (quick checks; scores then are not comparable).
@@ -598,8 +602,8 @@ def evaluate_agent(
         [agent] * len(seeds), seeds=seeds, methods=methods,
         scales=(agent.preset.guidance_scale,) if scales is None else scales,
         episodes=episodes, num_candidates=num_candidates, idql_candidates=idql_candidates,
-        idql_temperature=idql_temperature, max_episode_steps=max_episode_steps,
-        record=record, progress=progress)
+        idql_temperature=idql_temperature, temperature=temperature,
+        max_episode_steps=max_episode_steps, record=record, progress=progress)
     return [EvalResult(rs[0].method, rs[0].scale, np.concatenate([r.returns for r in rs]),
                        np.concatenate([r.scores for r in rs]), sum(r.seconds for r in rs),
                        sum(r.env_steps for r in rs))
@@ -616,6 +620,7 @@ def evaluate_agents(
     num_candidates: int | None = None,
     idql_candidates: int | None = None,
     idql_temperature: float | None = None,
+    temperature: float = 0.0,
     max_episode_steps: int | None = None,
     record: bool = True,
     progress: bool = False,
@@ -628,7 +633,8 @@ def evaluate_agents(
 
     `scales`: the SWG/SWG-R scales, shared; `None`: each agent's own preset scale (and
     each uses its own preset's `clip_max`). `idql_temperature`: IDQL's candidate
-    temperature, shared; `None`: each agent's own preset's. The episode settings are the
+    temperature, shared; `None`: each agent's own preset's. `temperature`: BC's, SWG's and
+    SWG-R's DDPM temperature, shared (as in `evaluate_agent`). The episode settings are the
     first agent's preset's. **Returns:** per agent, its results in method (then scale) order.
     """
     caller = "evaluate_agents"
@@ -638,6 +644,9 @@ def evaluate_agents(
     if len({a.task.dataset_id for a in agents}) != 1:
         raise ValueError(f"{caller}: the agents must share one task, got "
                          f"{sorted({a.task.dataset_id for a in agents})}.")
+    if not temperature >= 0:
+        raise ValueError(f"{caller}: temperature must be >= 0 (0: deterministic given the "
+                         f"initial noise, the evaluation default), got {temperature}.")
     preset = agents[0].preset
     episodes = preset.eval_episodes if episodes is None else episodes
     n_cand = preset.num_candidates if num_candidates is None else num_candidates
@@ -661,16 +670,18 @@ def evaluate_agents(
                 ) for a, scale, t in zip(agents, row, t_idql, strict=True)]
                 together = evaluate_members(
                     [a.policy for a in agents], agents[0].task, methods=acting,
-                    seeds=[int(s) * 10_000 for s in seeds], episodes=episodes,
-                    num_envs=num_envs, env=env, progress=progress)
+                    seeds=[int(s) * 10_000 for s in seeds], temperature=temperature,
+                    episodes=episodes, num_envs=num_envs, env=env, progress=progress)
                 for k, (a, s, scale, r) in enumerate(zip(agents, seeds, row, together,
                                                          strict=True)):
+                    sampled_at = {"idql": t_idql[k], "iql": ""}.get(method, temperature)
                     res = dataclasses.replace(r, method=method, scale=float(scale))
                     results[k].append(res)
                     rows.setdefault(a.run_dir, []).extend(
                         {"method": method, "scale": scale,
                          "num_candidates": getattr(acting[k], "num_candidates", ""),
-                         "seed": s, "episode": i, "return": float(ret), "score": float(sc)}
+                         "seed": s, "episode": i, "return": float(ret), "score": float(sc),
+                         "temperature": sampled_at}
                         for i, (ret, sc) in enumerate(zip(r.returns, r.scores, strict=True)))
     finally:
         env.close()

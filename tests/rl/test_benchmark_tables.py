@@ -60,6 +60,9 @@ def test_tables_from_parts(bench, tmp_path):
     bc, swg = [10.0, 20.0, 30.0, 40.0], [20.0, 26.0, 32.0, 102.0]
     for seed in range(4):
         part = _part("maze", seed, [bc[seed]], [swg[seed]])
+        if seed == 1:  # protocol 4: SWG's temperature validated too
+            part["chosen"]["temperature"] = 0.5
+            part["temperature_validation"] = {"3|0": 50.0, "3|0.5": 61.0}
         (parts / f"maze__seed{seed}.json").write_text(json.dumps(part))
     bench.write_results(tmp_path)
     text = (tmp_path / "results.md").read_text()
@@ -70,7 +73,8 @@ def test_tables_from_parts(bench, tmp_path):
     assert f"| maze | 20.0 ± {np.sqrt(2384 / 3) / 2:.1f}" in text
     # IQM of 20, 26, 32, 102: one trimmed from each end, mean of 26 and 32.
     assert "| SWG | 29.0 |" in text
-    assert "| maze | 0 | 3, none | 50.0 | 0.200 | 0.010 |" in text
+    assert "| maze | 0 | 3, none, 0 (not validated) | 50.0 | 0.200 | 0.010 |" in text
+    assert "| maze | 1 | 3, none, 0.5 | 61.0 | 0.200 | 0.010 |" in text
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["table"]["maze"]["swg"]["per_seed"] == swg
 
@@ -113,6 +117,9 @@ def test_choices_on_validation_and_their_ties(bench):
     assert bench.choose_guidance({"1|1": 5.0, "3|1": 9.0, "10|none": 9.0}) == (3.0, 1.0)
     assert bench.choose_guidance({"1|none": 2.0, "30|none": 1.0}) == (1.0, None)
     # IDQL's temperature: the best validation mean; ties go to the higher (published 1).
+    assert bench.choose_swg_temperature({"1|0": 3.4, "30|0": 17.1, "3|0.5": 30.0,
+                                         "10|1": 30.0}) == (3.0, 0.5)
+    assert bench.choose_swg_temperature({"2|0": 9.0, "2|1": 9.0, "3|0.5": 9.0}) == (2.0, 0.0)
     assert bench.choose_idql_temperature({"0": 40.0, "0.5": 52.0, "1": 30.0}) == 0.5
     assert bench.choose_idql_temperature({"0": 40.0, "0.5": 40.0, "1": 40.0}) == 1.0
 

@@ -265,6 +265,16 @@ def test_benchmark_runs_the_locomotion_suite_with_seeds_together(built, tmp_path
                            f"hopper-medium-replay__seed{seed}.json").read_text())
         assert part["trained_together"] and part["seed"] == seed
         assert {r["method"] for r in part["rows"]} >= {"bc", "iql", "idql", "swg", "swg-r"}
+        # SWG's temperature is validated over the ρ grid at the chosen clip, and SWG and
+        # SWG-R are tested at the chosen one.
+        bench = _script("rl")
+        chosen = part["chosen"]
+        assert len(part["temperature_validation"]) == (
+            len(bench.VAL_SCALES) * len(bench.SWG_VAL_TEMPERATURES))
+        assert (chosen["scale"], chosen["temperature"]) == bench.choose_swg_temperature(
+            part["temperature_validation"])
+        assert all(r["temperature"] == chosen["temperature"] and r["scale"] == chosen["scale"]
+                   for r in part["rows"] if r["method"] in ("swg", "swg-r"))
     assert (tmp_path / "work" / "runs" / "hopper-medium-replay" / "seed1" / "policy.ckpt").exists()
     assert (tmp_path / "out" / "results.md").exists()
     assert (tmp_path / "out" / "scores.png").exists()

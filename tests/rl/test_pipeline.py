@@ -142,6 +142,32 @@ def test_agents_evaluated_together_keep_their_own_idql_temperature(reference_run
     assert not np.array_equal(hot_at_0.returns, together[1][0].returns)
 
 
+def test_swg_samples_at_the_temperature_asked_and_records_it(reference_run, tmp_path):
+    """`temperature` reaches BC's and SWG's DDPM (same seed, same episodes; another
+    temperature, other actions) and each row of `eval.csv` says what it sampled at."""
+    import csv
+    import dataclasses
+
+    agent = dataclasses.replace(reference_run, run_dir=tmp_path)
+    kw = dict(methods=("bc", "swg", "idql"), scales=(2.0,), idql_temperature=0.5, episodes=2,
+              max_episode_steps=30, seeds=(1,))
+    cold = sgrl.evaluate_agent(agent, record=False, **kw)
+    hot = sgrl.evaluate_agent(agent, temperature=1.0, **kw)
+    again = sgrl.evaluate_agent(agent, temperature=1.0, record=False, **kw)
+    assert len(cold) == len(hot) == 3
+    for h, a in zip(hot, again, strict=True):
+        np.testing.assert_array_equal(h.returns, a.returns)
+    assert not np.array_equal(cold[0].returns, hot[0].returns)  # BC
+    assert not np.array_equal(cold[1].returns, hot[1].returns)  # SWG
+    np.testing.assert_array_equal(cold[2].returns, hot[2].returns)  # IDQL: its own
+    with (tmp_path / "eval.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["method"], r["temperature"]) for r in rows} == {
+        ("bc", "1.0"), ("swg", "1.0"), ("idql", "0.5")}
+    with pytest.raises(ValueError, match="temperature must be >= 0"):
+        sgrl.evaluate_agent(agent, temperature=-0.5, **kw)
+
+
 def _interrupt(monkeypatch, step_type, at_call):
     """Ctrl-C at the `at_call`-th chunk of the trainer whose step is a `step_type`."""
     original = _loop.run_chunk
