@@ -50,7 +50,7 @@ BETAS = (3.0, 10.0)
 # default): AdamW at 3e-4, 4000 steps, the weight channel's loss weight 2, the weight iterate
 # clipped every step, no input features. `Budget()` is the best row.
 BASE = Budget(steps=4000, learning_rate=3e-4, weight_loss=2.0, clip_weight=True,
-              input_features=0)
+              input_features=0, time_power=1.0)
 # The 8000-step recipe that the Fourier-feature rows start from (the default before them).
 _RECIPE = {"learning_rate": "3e-3", "weight_loss": "1", "steps": "8000", "clip_weight": "false"}
 _FOURIER_12K = {**_RECIPE, "input_features": "64", "input_feature_scale": "0.5",
@@ -121,16 +121,18 @@ def scored(dataset: str, x: np.ndarray, beta: float) -> dict:
             for name, r in rep.items()}
 
 
-def score(dataset: str, budget: Budget, cache: Path, seed: int = 0) -> dict:
-    """One toy's cells for the model of training seed `seed`, sampled with seed `5 + seed`."""
+def score(dataset: str, budget: Budget, cache: Path, seed: int = 0, draws: int = 1) -> dict:
+    """One toy's cells for the model of training seed `seed`, sampled with seed `5 + seed`
+    (and, for `draws > 1`, also with `5 + seed + 1000 j`, j = 1 … draws − 1: `"draws"` holds
+    every draw's cells, `"cells"` the first's)."""
     start = time.perf_counter()
     model, cost = train_swg(dataset, budget, cache_dir=cache, seed=seed, progress=False)
     train_s = time.perf_counter() - start
-    cells = {label: scored(dataset, draw(method, dataset, model, beta, budget, seed=5 + seed),
-                           beta)
-             for label, method, beta in CELLS}
+    every = [{label: scored(dataset, draw(method, dataset, model, beta, budget,
+                                          seed=5 + seed + 1000 * j), beta)
+              for label, method, beta in CELLS} for j in range(draws)]
     return {"dataset": dataset, "seed": seed, "train_seconds": cost.seconds,
-            "loaded": train_s < 1.0, "cells": cells}
+            "loaded": train_s < 1.0, "cells": every[0]} | ({"draws": every} if draws > 1 else {})
 
 
 def exact_calibration(dataset: str, budget: Budget) -> dict:
@@ -166,8 +168,8 @@ def write_table(out: Path) -> str:
         "cell, scored against exact draws; a cell passes when every metric is within 2× "
         "its noise floor. Ratio: geometric mean over the cell's metrics of value / floor. "
         "Changes are from the reference's recipe (AdamW 3e-4, 4000 steps, weight loss 2, the "
-        "weight iterate clipped, no input features); the current `Budget()` defaults are the "
-        "row `fourier64-s0.5-steps12000`.",
+        "weight iterate clipped, no input features, uniform training times); the current "
+        "`Budget()` defaults are the row `fourier64-s0.5-steps12000`.",
         "",
         "| configuration | changes | toys | train s / toy | unguided cells ✓ | SWG cells ✓ "
         "(β 3, 10) | unguided ratio | SWG ratio |",
@@ -175,16 +177,21 @@ def write_table(out: Path) -> str:
     ]
     for c in order:
         ps = by_config[c]
-        ung = [p["cells"]["unguided β 0"] for p in ps]
-        swg = [p["cells"][f"swg β {b:g}"] for p in ps for b in BETAS]
+        draws = [p.get("draws", [p["cells"]]) for p in ps]  # per toy, its draws' cells
+        n_draws = min(len(d) for d in draws)
+        ung = [d["unguided β 0"] for ds in draws for d in ds[:n_draws]]
+        swg = [d[f"swg β {b:g}"] for ds in draws for d in ds[:n_draws] for b in BETAS]
         gm = lambda cells: float(np.exp(np.mean([np.log(min(max(m["ratio"], 1e-6), 1e3))
                                                  for cell in cells for m in cell.values()])))
+        count = lambda cells, n=n_draws: (f"{sum(map(passes, cells))}/{len(cells)}" if n == 1
+                                          else f"{sum(map(passes, cells)) / n:.1f}/"
+                                               f"{len(cells) // n}")
         changes = ", ".join(f"{k}={v}" for k, v in ps[0]["changes"].items()) or "–"
         lines.append(f"| {c} | {changes} | {len(ps)} | "
                      f"{np.mean([p['train_seconds'] for p in ps]):.0f} | "
-                     f"{sum(map(passes, ung))}/{len(ung)} | {sum(map(passes, swg))}/{len(swg)} | "
-                     f"{gm(ung):.2f} | {gm(swg):.2f} |")
-    lines += ["", "## Per toy: worst metric ratio (unguided β 0; SWG β 3; SWG β 10)", "",
+                     f"{count(ung)} | {count(swg)} | {gm(ung):.2f} | {gm(swg):.2f} |")
+    lines += ["", "## Per toy: worst metric ratio (unguided β 0; SWG β 3; SWG β 10; the median "
+              "over the draws where there are several)", "",
               "| configuration | " + " | ".join(toys.DATASETS) + " |",
               "|---|" + "---|" * len(toys.DATASETS)]
     for c in order:
@@ -194,7 +201,8 @@ def write_table(out: Path) -> str:
             if d not in got:
                 cells.append("–")
                 continue
-            worst = [max(m["ratio"] for m in got[d]["cells"][k].values())
+            worst = [float(np.median([max(m["ratio"] for m in cells[k].values())
+                                      for cells in got[d].get("draws", [got[d]["cells"]])]))
                      for k in (label for label, _, _ in CELLS)]
             cells.append(" / ".join(f"{w:.1f}" for w in worst))
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
@@ -231,6 +239,9 @@ def main(argv=None) -> int:
                         "as <folder name>.md")
     parser.add_argument("--seed", type=int, default=0,
                         help="the models' training seed (a replicate: give it its own --out)")
+    parser.add_argument("--draws", type=int, default=1,
+                        help="sampling seeds per cell (more than 1: give it its own --out); "
+                        "the table then counts the cells passed per draw, on average")
     args = parser.parse_args(argv)
     if args.config:
         configs = {args.config[0]: dict(p.split("=", 1) for p in args.config[1:])}
@@ -255,8 +266,8 @@ def main(argv=None) -> int:
             path = args.out / f"{label}__{dataset}.json"
             if path.exists():
                 continue
-            part = score(dataset, budget, args.cache, args.seed) | {"config": label,
-                                                          "changes": configs[label]}
+            part = score(dataset, budget, args.cache, args.seed, args.draws) | {
+                "config": label, "changes": configs[label]}
             atomic_write_text(path, json.dumps(part, indent=1))
             u = part["cells"]["unguided β 0"]
             print(f"{label} {dataset}: train {part['train_seconds']:.0f} s; unguided "
