@@ -30,8 +30,9 @@ class Budget:
     SWG 0.30), the weight channel's loss weight 1, and no clip of the weight iterate.
     - `schedule`: `"cosine"` or `"vp"` (continuous time, so DDPM and the ODE share a model);
         `time_power`: its training times `τ = 10⁻³ + (1 − 10⁻³) u^p`, `u ~ U[0, 1]`
-        (1: uniform, the default; `p = 2` was ahead on SWG at two training seeds, 7 and 4 of
-        12 cells against 6 and 2, and is not the default yet: `benchmarks/results/toys/notes.md`).
+        (1: uniform, the default; `p = 2` improves the unguided model but, at five sampling
+        seeds per cell and two training seeds, not the guided cells: 6.2 and 7.0 of 12 per
+        draw against 6.2 and 5.6, `benchmarks/results/toys/notes.md`).
     - `cep_steps`, `cep_groups`, `cep_support`, `cep_width`, `cep_depth`: CEP's energy network.
     - `sample_steps`: DDPM steps; `ode_steps`: Heun steps of the ODE solver.
     - `num_samples`: samples per (method, β, seed); `resample_n`: resampling candidates `N`.
