@@ -620,7 +620,8 @@ def main(argv=None) -> int:
     parser.add_argument("--val-episodes", type=int, default=None,
                         help="validation episodes per seed and (ρ, clip) (default 5)")
     parser.add_argument("--jobs", type=int, default=1,
-                        help="processes running (dataset, seed) runs side by side")
+                        help="processes running (dataset, seed) runs side by side, each run in a "
+                        "fresh process")
     parser.add_argument("--suite", choices=("pointmaze", "locomotion"), default="pointmaze",
                         help="the datasets (default pointmaze)")
     parser.add_argument("--quick", action="store_true",
@@ -697,24 +698,42 @@ def main(argv=None) -> int:
     if args.together:  # one item per dataset: its pending seeds
         pending = [(n, [s for m, (s,) in pending if m == n])
                    for n in datasets if any(m == n for m, _ in pending)]
-    if args.jobs <= 1:
+    if args.jobs <= 1 and len(pending) <= 1:
         for name, seeds in pending:
             _run_items(args, name, datasets[name], seeds, overrides)
     else:
-        shares = [pending[j::args.jobs] for j in range(args.jobs)]
-        base = [sys.executable, str(Path(__file__).resolve()), *[a for a in given
-                                                                  if a != "--jobs"]]
+        base = [sys.executable, str(Path(__file__).resolve()), *given]
         if "--jobs" in given:
             i = given.index("--jobs")
             base = [sys.executable, str(Path(__file__).resolve()), *given[:i], *given[i + 2:]]
-        procs = [subprocess.Popen([*base, "--runs", ",".join(
-            f"{n}:{'+'.join(map(str, seeds))}" for n, seeds in share)])
-                 for share in shares if share]
-        codes = [p.wait() for p in procs]
+        codes = run_workers(base, pending, max(args.jobs, 1))
         if any(codes):
             print(f"workers exited with {codes}", flush=True)
     write_results(args.out)
     return 0
+
+
+def run_workers(base: list[str], pending: list[tuple[str, list[int]]], jobs: int,
+                poll_seconds: float = 2.0) -> list[int]:
+    """Each pending (dataset, seeds) item in a fresh worker process (`base --runs
+    name:seeds`), `jobs` at a time; returns their exit codes in the order they finished.
+    One process per part, not per share: a process that evaluated eight HalfCheetah parts
+    in a row failed to compile its next program ("LLVM compilation error: Cannot allocate
+    memory", then a segfault) with 21 GiB free, its compiled programs having used up the
+    kernel's memory maps (`vm.max_map_count`, 65,530 here)."""
+    queue, running, codes = list(pending), [], []
+    while queue or running:
+        while queue and len(running) < jobs:
+            name, seeds = queue.pop(0)
+            running.append(subprocess.Popen(
+                [*base, "--runs", f"{name}:{'+'.join(map(str, seeds))}"]))
+        finished = [p for p in running if p.poll() is not None]
+        for p in finished:
+            running.remove(p)
+            codes.append(p.returncode)
+        if not finished:
+            time.sleep(poll_seconds)
+    return codes
 
 
 def _run_items(args, name, spec, seeds, overrides) -> None:

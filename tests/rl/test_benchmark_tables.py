@@ -144,3 +144,27 @@ def test_older_parts_are_evaluated_again_and_their_idql_is_the_published_one(ben
     assert table["idql"]["per_seed"] == [30.0]
     text = (tmp_path / "results.md").read_text()
     assert "| 1 (not validated) |" in text and "| 0.5 (30.0, 31.0, 2.0) |" in text
+
+
+def test_every_part_runs_in_its_own_worker_process_jobs_at_a_time(bench, tmp_path):
+    """`run_workers`: one fresh process per (dataset, seeds) item, at most `jobs` alive at
+    once, every item run, a failing item's exit code reported."""
+    import sys
+
+    code = ("import os, sys, time; item = sys.argv[-1]; d = sys.argv[1]; "
+            "open(os.path.join(d, item.replace(':', '_') + '.' + str(os.getpid())), 'w'); "
+            "alive = len([f for f in os.listdir(d) if f.startswith('alive')]); "
+            "open(os.path.join(d, 'alive' + str(os.getpid())), 'w'); time.sleep(0.3); "
+            "open(os.path.join(d, 'max'), 'a').write(str(alive + 1) + '\\n'); "
+            "os.remove(os.path.join(d, 'alive' + str(os.getpid()))); "
+            "sys.exit(3 if item == 'bad:1' else 0)")
+    pending = [("a", [0]), ("a", [1]), ("bad", [1]), ("b", [0, 1])]
+    codes = bench.run_workers([sys.executable, "-c", code, str(tmp_path)], pending, jobs=2,
+                              poll_seconds=0.05)
+    assert sorted(codes) == [0, 0, 0, 3]
+    runs = sorted(f.name.rsplit(".", 1)[0] for f in tmp_path.iterdir()
+                  if not f.name.startswith(("alive", "max")))
+    assert runs == ["a_0", "a_1", "b_0+1", "bad_1"]
+    pids = {f.name.rsplit(".", 1)[1] for f in tmp_path.iterdir() if "_" in f.name}
+    assert len(pids) == 4  # a process per item
+    assert max(map(int, (tmp_path / "max").read_text().split())) <= 2
