@@ -719,8 +719,9 @@ def run_workers(base: list[str], pending: list[tuple[str, list[int]]], jobs: int
     name:seeds`), `jobs` at a time; returns their exit codes in the order they finished.
     One process per part, not per share: a process that evaluated eight HalfCheetah parts
     in a row failed to compile its next program ("LLVM compilation error: Cannot allocate
-    memory", then a segfault) with 21 GiB free, its compiled programs having used up the
-    kernel's memory maps (`vm.max_map_count`, 65,530 here)."""
+    memory", then a segfault) with 21 GiB free; a worker's memory maps grow with every
+    program it compiles (about 1,900 at the start of a part, 4,400 during its evaluation),
+    toward the kernel's `vm.max_map_count` (65,530 here)."""
     queue, running, codes = list(pending), [], []
     while queue or running:
         while queue and len(running) < jobs:
