@@ -211,28 +211,28 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
 
     # Validation: SWG over the grid, on environment seeds no test episode uses.
     t1 = time.perf_counter()
-    validation = [{} for _ in seeds]
-    for clip in VAL_CLIPS:
+    def validate_swg(swg_agents, label: str, temperature: float = 0.0) -> list[dict]:
+        """Per seed, SWG's validation mean at each ρ of the grid, keyed `"ρ|label"`."""
         per_seed = sgrl.evaluate_agents(
-            [_with_clip(a, clip) for a in agents], methods=("swg",), scales=VAL_SCALES,
+            swg_agents, methods=("swg",), scales=VAL_SCALES, temperature=temperature,
             seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
             episodes=args.val_episodes, record=False)
-        for v, results in zip(validation, per_seed, strict=True):
-            for r in results:
-                v[f"{r.scale:g}|{clip_label(clip)}"] = r.mean
+        return [{f"{r.scale:g}|{label}": r.mean for r in results} for results in per_seed]
+
+    validation = [{} for _ in seeds]
+    for clip in VAL_CLIPS:
+        for v, got in zip(validation, validate_swg([_with_clip(a, clip) for a in agents],
+                                                   clip_label(clip)), strict=True):
+            v.update(got)
     chosen_at_0 = [choose_guidance(v) for v in validation]
     # SWG's DDPM temperature, at each seed's chosen clip, over the ρ grid.
     temperature_validation = [{f"{s:g}|0": v[f"{s:g}|{clip_label(c)}"] for s in VAL_SCALES}
                               for v, (_, c) in zip(validation, chosen_at_0, strict=True)]
+    at_chosen_clip = [_with_clip(a, c) for a, (_, c) in zip(agents, chosen_at_0, strict=True)]
     for temp in SWG_VAL_TEMPERATURES[1:]:
-        per_seed = sgrl.evaluate_agents(
-            [_with_clip(a, c) for a, (_, c) in zip(agents, chosen_at_0, strict=True)],
-            methods=("swg",), scales=VAL_SCALES, temperature=temp,
-            seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
-            episodes=args.val_episodes, record=False)
-        for v, results in zip(temperature_validation, per_seed, strict=True):
-            for r in results:
-                v[f"{r.scale:g}|{temp:g}"] = r.mean
+        for v, got in zip(temperature_validation,
+                          validate_swg(at_chosen_clip, f"{temp:g}", temp), strict=True):
+            v.update(got)
     picks = [choose_swg_temperature(v) for v in temperature_validation]
     chosen = [(scale, clip) for (scale, _), (_, clip) in zip(picks, chosen_at_0, strict=True)]
     swg_temps = [temp for _, temp in picks]
@@ -252,10 +252,11 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
     t2 = time.perf_counter()
     rows = [[] for _ in seeds]
 
-    def add(label: str, per_seed) -> None:
-        for k, results in enumerate(per_seed):
+    def add(label: str, per_seed, at=None, **extra) -> None:
+        """Rows of `per_seed`'s results for the seeds at indices `at` (default: all)."""
+        for k, results in zip(range(len(seeds)) if at is None else at, per_seed, strict=True):
             rows[k] += [{"dataset": name, "method": label, "seed": seeds[k], "scale": r.scale,
-                         "scores": r.scores.tolist(), "returns": r.returns.tolist(),
+                         **extra, "scores": r.scores.tolist(), "returns": r.returns.tolist(),
                          "eval_seconds": r.seconds} for r in results]
 
     test_seeds = tuple(seeds)
@@ -274,14 +275,10 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
     for method in ("swg", "swg-r"):  # each seed at its own validated (ρ, clip, temperature)
         for temp in sorted(set(swg_temps)):
             at = [k for k, t in enumerate(swg_temps) if t == temp]
-            per_seed = sgrl.evaluate_agents(
+            add(method, sgrl.evaluate_agents(
                 [picked[k] for k in at], methods=(method,), temperature=temp,
-                seeds=tuple(test_seeds[k] for k in at), episodes=args.episodes)
-            for k, results in zip(at, per_seed, strict=True):
-                rows[k] += [{"dataset": name, "method": method, "seed": seeds[k],
-                             "scale": r.scale, "temperature": temp,
-                             "scores": r.scores.tolist(), "returns": r.returns.tolist(),
-                             "eval_seconds": r.seconds} for r in results]
+                seeds=tuple(test_seeds[k] for k in at), episodes=args.episodes),
+                at=at, temperature=temp)
     for clip_fixed in VAL_CLIPS:
         add(f"swg@10 {'no clip' if clip_fixed is None else 'clip 1'}",
             sgrl.evaluate_agents([_with_clip(a, clip_fixed) for a in agents],
