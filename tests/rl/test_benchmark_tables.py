@@ -1,22 +1,17 @@
 """The RL benchmark: seed-level tables on hand-computed numbers, and a suite that goes on
 past a dataset that fails."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "rl.py"
+from ..benchmark_scripts import load
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_rl", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("rl")
 
 
 def _row(method, seed, scores, dataset="maze"):

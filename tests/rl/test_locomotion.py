@@ -11,6 +11,8 @@ import pytest
 import selfguide_rl as sgrl
 from selfguide_rl.data import sac
 
+from ..benchmark_scripts import load
+
 TINY_SAC = sac.SACConfig(hidden=(16, 16), batch_size=32, buffer_size=2000, random_steps=200,
                          updates_per_round=50)
 
@@ -184,17 +186,6 @@ def test_medium_falls_back_when_no_snapshot_is_in_the_band():
 
 
 
-def _script(name: str):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def built(hopper, tmp_path_factory):
     """`benchmarks/build_locomotion.py --policies-from` on the kept tiny policies."""
@@ -202,7 +193,7 @@ def built(hopper, tmp_path_factory):
     out = tmp_path_factory.mktemp("built")
     argv = ["--envs", "hopper", "--out", str(out), "--policies-from", str(work.parent),
             "--steps", "60", "--ref-episodes", "2", "--jobs", "2"]
-    return out, argv, _script("build_locomotion").main(argv)
+    return out, argv, load("build_locomotion").main(argv)
 
 
 def test_build_script_collects_from_kept_policies_and_keeps_finished_datasets(built):
@@ -218,7 +209,7 @@ def test_build_script_collects_from_kept_policies_and_keeps_finished_datasets(bu
     assert random["normalized_episode_return"] == pytest.approx(
         100 * (random["mean_episode_return"] - random["ref_min_score"])
         / (random["ref_max_score"] - random["ref_min_score"]))
-    build = _script("build_locomotion")
+    build = load("build_locomotion")
     assert build.main(argv) == 0
     assert json.loads((out / "summary.json").read_text())["processes"] == {}
 
@@ -232,7 +223,7 @@ def test_build_record_is_kept_beside_the_policies(hopper, built, tmp_path):
     summary["processes"] = {"behaviour-hopper": {"code": 0, "seconds": 5.0},
                             "collect-hopper-random": {"code": 0, "seconds": 2.0},
                             "collect-walker2d-random": {"code": 0, "seconds": 9.0}}
-    _script("build_locomotion").keep_build(work.parent, tmp_path, "hopper", summary)
+    load("build_locomotion").keep_build(work.parent, tmp_path, "hopper", summary)
     record = json.loads((tmp_path / "hopper" / "build.json").read_text())
     assert record["build_seconds"] == 7.0 and set(record["processes"]) == {
         "behaviour-hopper", "collect-hopper-random"}
@@ -259,7 +250,7 @@ def test_benchmark_runs_the_locomotion_suite_with_seeds_together(built, tmp_path
             str(tmp_path / "out")]
     for key, value in tiny.items():
         argv += ["--set", f"{key}={json.dumps(value)}"]
-    assert _script("rl").main(argv) == 0
+    assert load("rl").main(argv) == 0
     for seed in (0, 1):
         part = json.loads((tmp_path / "out" / "parts" /
                            f"hopper-medium-replay__seed{seed}.json").read_text())
@@ -267,7 +258,7 @@ def test_benchmark_runs_the_locomotion_suite_with_seeds_together(built, tmp_path
         assert {r["method"] for r in part["rows"]} >= {"bc", "iql", "idql", "swg", "swg-r"}
         # SWG's temperature is validated over the ρ grid at the chosen clip, and SWG and
         # SWG-R are tested at the chosen one.
-        bench = _script("rl")
+        bench = load("rl")
         chosen = part["chosen"]
         assert len(part["temperature_validation"]) == (
             len(bench.VAL_SCALES) * len(bench.SWG_VAL_TEMPERATURES))

@@ -1,7 +1,6 @@
 """`benchmarks/toy_ablations.py`'s table on hand-made parts: cells passed per draw, the
 geometric-mean ratio, and the per-toy median over draws of each cell's worst metric."""
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -10,15 +9,12 @@ import pytest
 
 from selfguide import toys
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "toy_ablations.py"
+from ..benchmark_scripts import load
 
 
 @pytest.fixture(scope="module")
 def ablations():
-    spec = importlib.util.spec_from_file_location("toy_ablations", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("toy_ablations")
 
 
 def _cell(worst: float) -> dict:
