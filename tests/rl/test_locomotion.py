@@ -250,7 +250,8 @@ def test_benchmark_runs_the_locomotion_suite_with_seeds_together(built, tmp_path
             str(tmp_path / "out")]
     for key, value in tiny.items():
         argv += ["--set", f"{key}={json.dumps(value)}"]
-    assert load("rl").main(argv) == 0
+    bench = load("rl")
+    assert bench.main(argv) == 0
     for seed in (0, 1):
         part = json.loads((tmp_path / "out" / "parts" /
                            f"hopper-medium-replay__seed{seed}.json").read_text())
@@ -258,7 +259,6 @@ def test_benchmark_runs_the_locomotion_suite_with_seeds_together(built, tmp_path
         assert {r["method"] for r in part["rows"]} >= {"bc", "iql", "idql", "swg", "swg-r"}
         # SWG's temperature is validated over the ρ grid at the chosen clip, and SWG and
         # SWG-R are tested at the chosen one.
-        bench = load("rl")
         chosen = part["chosen"]
         assert len(part["temperature_validation"]) == (
             len(bench.VAL_SCALES) * len(bench.SWG_VAL_TEMPERATURES))
