@@ -96,6 +96,11 @@ CONFIGS: dict[str, dict[str, str]] = {
     "log-weights-wloss2": {**_FOURIER_12K, "weight_output": "log", "weight_loss": "2"},
     # The default recipe with more low-noise training times: τ = 10⁻³ + (1 − 10⁻³) u², u ~ U[0, 1].
     "time-power2": {**_FOURIER_12K, "time_power": "2"},
+    # The default recipe with β fed as 4 sine/cosine pairs beside β / β_max (the weight
+    # channel is a different, sharp function of x at every β), and with the weight channel
+    # three times larger (g · w / c(β): it stands out of the noise at higher noise levels).
+    "beta-fourier4": {**_FOURIER_12K, "beta_features": "4"},
+    "weight-gain3": {**_FOURIER_12K, "weight_gain": "3"},
 }
 
 

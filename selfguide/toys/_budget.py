@@ -6,7 +6,7 @@ import json
 
 from selfguide.checks import as_weight_output, check_time_power
 
-_TAGGED_WHEN_CHANGED = {"time_power": 1.0}
+_TAGGED_WHEN_CHANGED = {"time_power": 1.0, "beta_features": 0, "weight_gain": 1.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +44,10 @@ class Budget:
     - `weight_scale`: `"none"` (the channel is `w`) or `"rms"` (the channel is
         `w / c(β)`, `c(β) = √E_q[w²]`, a positive constant per `β`, so the guidance
         `∇ log E[w | z_t]` is unchanged while the channel has unit second moment at every `β`).
+        `weight_gain`: a further constant factor on the channel (`g · w / c(β)`; 1: none); the
+        guidance is again unchanged, while a larger channel stands out of the noise earlier.
+    - `beta_features`: the conditioning vector is `β / β_max` and, for `n > 0`, `n` pairs
+        `sin(2^k π β / β_max)`, `cos(2^k π β / β_max)`, `k = 0 … n − 1` (0: the scalar alone).
     - `weight_output`: `"denoised"` (the weight output predicts `ŵ0`; see
         [`train`][selfguide.train]), `"log"` (it predicts `log ŵ0`;
         [`LogWeights`][selfguide.LogWeights]) or `"eps"` (it predicts noise, the reference).
@@ -76,6 +80,8 @@ class Budget:
     input_features: int = 64
     input_feature_scale: float = 0.5
     time_power: float = 1.0
+    beta_features: int = 0
+    weight_gain: float = 1.0
 
     def __post_init__(self):
         if self.schedule not in ("cosine", "vp"):
@@ -118,6 +124,13 @@ class Budget:
                 f"Budget: need 0 < clip_min < clip_max (user units), got {self.clip_min} and "
                 f"{self.clip_max}."
             )
+        if self.beta_features < 0:
+            raise ValueError(
+                f"Budget: beta_features must be >= 0 (0: the scalar β / β_max alone), got "
+                f"{self.beta_features}."
+            )
+        if not self.weight_gain > 0:
+            raise ValueError(f"Budget: weight_gain must be > 0, got {self.weight_gain}.")
         check_time_power("Budget", None, self.time_power)  # a budget's schedule is continuous
         if self.beta_max < 20:
             raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")

@@ -69,6 +69,8 @@ SWG_FIELDS = (
     "input_features",
     "input_feature_scale",
     "time_power",
+    "beta_features",
+    "weight_gain",
 )
 CEP_FIELDS = (
     "cep_steps",
@@ -89,9 +91,13 @@ def make_schedule(budget: Budget) -> AbstractSchedule:
     return VPSchedule(num_steps=None, beta_min=0.1, beta_max=10.0, time_power=budget.time_power)
 
 
-def beta_cond(beta: float, budget: Budget) -> np.ndarray:
-    """The model's conditioning vector for `β`: `[β / β_max]`."""
-    return np.array([beta / budget.beta_max], dtype=np.float32)
+def beta_cond(beta, budget: Budget) -> np.ndarray:
+    """The model's conditioning vector for `β` (a number, or an array of them: one row
+    each): `[β / β_max]`, then `budget.beta_features` pairs `sin(2^k π β / β_max)`,
+    `cos(2^k π β / β_max)`."""
+    u = np.asarray(beta, dtype=np.float64)[..., None] / budget.beta_max
+    angles = np.pi * u * 2.0 ** np.arange(budget.beta_features)
+    return np.concatenate([u, np.sin(angles), np.cos(angles)], axis=-1).astype(np.float32)
 
 
 def training_data(dataset: str, budget: Budget, seed: int):
@@ -107,7 +113,7 @@ def weight_scale(dataset: str, beta, budget: Budget, seed: int = 0) -> np.ndarra
     4096 training energies); a positive constant per `β` leaves `∇ log E[w | z_t]` exact."""
     beta = np.asarray(beta, dtype=np.float64)
     if budget.weight_scale == "none":
-        return np.ones_like(beta)
+        return np.ones_like(beta) / budget.weight_gain
     _, e, _ = training_data(dataset, budget, seed)
     e = e[:4096]
     flat = beta.reshape(-1)
@@ -115,7 +121,7 @@ def weight_scale(dataset: str, beta, budget: Budget, seed: int = 0) -> np.ndarra
     for i in range(0, len(flat), 2048):
         b = flat[i : i + 2048, None]
         out[i : i + 2048] = np.sqrt(np.mean(np.exp(2.0 * b * (e[None] - 1.0)), axis=1))
-    return out.reshape(beta.shape)
+    return out.reshape(beta.shape) / budget.weight_gain
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,7 +168,8 @@ def train_swg(
         ckpt.unlink(missing_ok=True)
     x, e, beta = training_data(dataset, budget, seed)
     w = np.exp(beta * (e - 1.0)) / weight_scale(dataset, beta, budget, seed)
-    net = MLPDenoiser(2, 1, cond_dim=1, width=budget.width, depth=budget.depth,
+    cond = beta_cond(beta, budget)
+    net = MLPDenoiser(2, 1, cond_dim=cond.shape[1], width=budget.width, depth=budget.depth,
                       input_features=budget.input_features,
                       input_feature_scale=budget.input_feature_scale, key=jr.key(seed))
     start = time.perf_counter()
@@ -172,7 +179,7 @@ def train_swg(
         schedule=make_schedule(budget),
         steps=budget.steps,
         batch_size=budget.batch_size,
-        cond=(beta / budget.beta_max)[:, None],
+        cond=cond,
         loss_weights=[1.0, 1.0, budget.weight_loss],
         optimizer=default_optimizer(budget.steps, budget.learning_rate),
         ema_decay=budget.ema_decay,

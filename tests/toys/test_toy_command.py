@@ -101,6 +101,31 @@ def test_time_power_reaches_the_schedule_and_the_cache_key():
     assert default.training_tag(*SWG_FIELDS) == default.training_tag(*without)
 
 
+def test_beta_features_and_weight_gain_reach_the_model_inputs_and_the_cache_key():
+    import numpy as np
+
+    from selfguide.toys._run import SWG_FIELDS, beta_cond, weight_scale
+
+    default = Budget()
+    featured = dataclasses.replace(default, beta_features=3)
+    assert beta_cond(6.0, default).tolist() == [0.25]  # β / β_max alone, as before
+    cond = beta_cond(np.array([6.0, 12.0]), featured)
+    assert cond.shape == (2, 7)
+    u = np.array([0.25, 0.5])[:, None]
+    angles = np.pi * u * np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(cond, np.concatenate([u, np.sin(angles), np.cos(angles)], 1),
+                               atol=1e-6)
+    np.testing.assert_allclose(beta_cond(12.0, featured), cond[1])  # one β: one row
+    gained = dataclasses.replace(default, weight_gain=4.0)
+    np.testing.assert_allclose(weight_scale("moons", [3.0, 10.0], gained),
+                               weight_scale("moons", [3.0, 10.0], default) / 4.0)
+    for changed in (featured, gained):
+        assert changed.training_tag(*SWG_FIELDS) != default.training_tag(*SWG_FIELDS)
+    # At their defaults the fields stay out of the key: caches written before them match.
+    without = tuple(f for f in SWG_FIELDS if f not in ("beta_features", "weight_gain"))
+    assert default.training_tag(*SWG_FIELDS) == default.training_tag(*without)
+
+
 @pytest.mark.parametrize(
     ("pair", "message"),
     [
@@ -119,6 +144,9 @@ def test_time_power_reaches_the_schedule_and_the_cache_key():
                              r"'log' .*; got 'x0'"),
         ("clip_min=2", r"Budget: need 0 < clip_min < clip_max \(user units\), got 2.0 and 1.0"),
         ("time_power=0", r"Budget: time_power must be > 0, got 0"),
+        ("beta_features=-1", r"Budget: beta_features must be >= 0 \(0: the scalar β / β_max "
+                             r"alone\), got -1"),
+        ("weight_gain=0", r"Budget: weight_gain must be > 0, got 0"),
     ],
 )
 def test_set_rejects_bad_fields_and_values(tmp_path, pair, message):
