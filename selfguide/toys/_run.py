@@ -113,7 +113,7 @@ def weight_scale(dataset: str, beta, budget: Budget, seed: int = 0) -> np.ndarra
     4096 training energies); a positive constant per `β` leaves `∇ log E[w | z_t]` exact."""
     beta = np.asarray(beta, dtype=np.float64)
     if budget.weight_scale == "none":
-        return np.ones_like(beta) / budget.weight_gain
+        return np.asarray(np.ones_like(beta) / budget.weight_gain)
     _, e, _ = training_data(dataset, budget, seed)
     e = e[:4096]
     flat = beta.reshape(-1)
@@ -121,7 +121,7 @@ def weight_scale(dataset: str, beta, budget: Budget, seed: int = 0) -> np.ndarra
     for i in range(0, len(flat), 2048):
         b = flat[i : i + 2048, None]
         out[i : i + 2048] = np.sqrt(np.mean(np.exp(2.0 * b * (e[None] - 1.0)), axis=1))
-    return out.reshape(beta.shape) / budget.weight_gain
+    return np.asarray(out.reshape(beta.shape) / budget.weight_gain)
 
 
 @dataclasses.dataclass(frozen=True)
