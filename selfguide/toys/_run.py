@@ -109,19 +109,22 @@ def training_data(dataset: str, budget: Budget, seed: int):
 
 
 def weight_scale(dataset: str, beta, budget: Budget, seed: int = 0) -> np.ndarray:
-    """`c(β)`: the constant the weight channel is divided by (1, or `√E_q[w²]` estimated on
-    4096 training energies); a positive constant per `β` leaves `∇ log E[w | z_t]` exact."""
+    """`c(β) / g`: the constant the weight channel is divided by (`c` is 1, or `√E_q[w²]`
+    estimated on 4096 training energies; `g` is `budget.weight_gain`); a positive constant per
+    `β` leaves `∇ log E[w | z_t]` exact."""
     beta = np.asarray(beta, dtype=np.float64)
     if budget.weight_scale == "none":
-        return np.asarray(np.ones_like(beta) / budget.weight_gain)
-    _, e, _ = training_data(dataset, budget, seed)
-    e = e[:4096]
-    flat = beta.reshape(-1)
-    out = np.empty_like(flat)
-    for i in range(0, len(flat), 2048):
-        b = flat[i : i + 2048, None]
-        out[i : i + 2048] = np.sqrt(np.mean(np.exp(2.0 * b * (e[None] - 1.0)), axis=1))
-    return np.asarray(out.reshape(beta.shape) / budget.weight_gain)
+        c = np.ones_like(beta)
+    else:
+        _, e, _ = training_data(dataset, budget, seed)
+        e = e[:4096]
+        flat = beta.reshape(-1)
+        c = np.empty_like(flat)
+        for i in range(0, len(flat), 2048):
+            b = flat[i : i + 2048, None]
+            c[i : i + 2048] = np.sqrt(np.mean(np.exp(2.0 * b * (e[None] - 1.0)), axis=1))
+        c = c.reshape(beta.shape)
+    return np.asarray(c / budget.weight_gain)  # an array for one β too
 
 
 @dataclasses.dataclass(frozen=True)
