@@ -59,6 +59,7 @@ import sys
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,42 +210,32 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
                                  root=minari_root, progress=False) for seed in seeds]
     train_s = (time.perf_counter() - t0) / len(seeds)
 
-    # Validation: SWG over the grid, on environment seeds no test episode uses.
+    # Validation: SWG over the grid, on environment seeds no test episode uses; each sweep's
+    # settings step together (one sampler call per step for all of a seed's settings).
     t1 = time.perf_counter()
-    def validate_swg(swg_agents, label: str, temperature: float = 0.0) -> list[dict]:
-        """Per seed, SWG's validation mean at each ρ of the grid, keyed `"ρ|label"`."""
-        per_seed = sgrl.evaluate_agents(
-            swg_agents, methods=("swg",), scales=VAL_SCALES, temperature=temperature,
-            seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
-            episodes=args.val_episodes, record=False)
-        return [{f"{r.scale:g}|{label}": r.mean for r in results} for results in per_seed]
-
-    validation = [{} for _ in seeds]
-    for clip in VAL_CLIPS:
-        for v, got in zip(validation, validate_swg([_with_clip(a, clip) for a in agents],
-                                                   clip_label(clip)), strict=True):
-            v.update(got)
+    val = dict(seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
+               episodes=args.val_episodes, record=False)
+    validation = [{f"{r.scale:g}|{clip_label(r.clip_max)}": r.mean for r in results}
+                  for results in sgrl.evaluate_agents(agents, methods=("swg",),
+                                                      scales=VAL_SCALES, clips=VAL_CLIPS,
+                                                      **val)]
     chosen_at_0 = [choose_guidance(v) for v in validation]
     # SWG's DDPM temperature, at each seed's chosen clip, over the ρ grid.
     temperature_validation = [{f"{s:g}|0": v[f"{s:g}|{clip_label(c)}"] for s in VAL_SCALES}
                               for v, (_, c) in zip(validation, chosen_at_0, strict=True)]
     at_chosen_clip = [_with_clip(a, c) for a, (_, c) in zip(agents, chosen_at_0, strict=True)]
-    for temp in SWG_VAL_TEMPERATURES[1:]:
-        for v, got in zip(temperature_validation,
-                          validate_swg(at_chosen_clip, f"{temp:g}", temp), strict=True):
-            v.update(got)
+    for v, results in zip(temperature_validation, sgrl.evaluate_agents(
+            at_chosen_clip, methods=("swg",), scales=VAL_SCALES,
+            temperature=SWG_VAL_TEMPERATURES[1:], **val), strict=True):
+        v.update({f"{r.scale:g}|{r.temperature:g}": r.mean for r in results})
     picks = [choose_swg_temperature(v) for v in temperature_validation]
     chosen = [(scale, clip) for (scale, _), (_, clip) in zip(picks, chosen_at_0, strict=True)]
     swg_temps = [temp for _, temp in picks]
     # IDQL's candidate temperature, on the same validation episodes.
-    idql_validation = [{} for _ in seeds]
-    for temp in IDQL_VAL_TEMPERATURES:
-        per_seed = sgrl.evaluate_agents(
-            agents, methods=("idql",), idql_temperature=temp,
-            seeds=tuple(VALIDATION_SEED_OFFSET + s for s in seeds),
-            episodes=args.val_episodes, record=False)
-        for v, (r,) in zip(idql_validation, per_seed, strict=True):
-            v[f"{temp:g}"] = r.mean
+    idql_validation = [{f"{r.temperature:g}": r.mean for r in results}
+                       for results in sgrl.evaluate_agents(
+                           agents, methods=("idql",), idql_temperature=IDQL_VAL_TEMPERATURES,
+                           **val)]
     idql_chosen = [choose_idql_temperature(v) for v in idql_validation]
     val_s = (time.perf_counter() - t1) / len(seeds)
 
@@ -279,11 +270,11 @@ def run_group(args, name: str, source: str, dataset_id: str | None, seeds: list[
                 [picked[k] for k in at], methods=(method,), temperature=temp,
                 seeds=tuple(test_seeds[k] for k in at), episodes=args.episodes),
                 at=at, temperature=temp)
-    for clip_fixed in VAL_CLIPS:
+    fixed = sgrl.evaluate_agents(agents, methods=("swg",), scales=(FIXED_SCALE,),
+                                 clips=VAL_CLIPS, seeds=test_seeds, episodes=args.episodes)
+    for j, clip_fixed in enumerate(VAL_CLIPS):
         add(f"swg@10 {'no clip' if clip_fixed is None else 'clip 1'}",
-            sgrl.evaluate_agents([_with_clip(a, clip_fixed) for a in agents],
-                                 methods=("swg",), scales=(FIXED_SCALE,), seeds=test_seeds,
-                                 episodes=args.episodes))
+            [[results[j]] for results in fixed])
     test_s = (time.perf_counter() - t2) / len(seeds)
 
     states = _dataset_states(source, dataset_id, minari_root)
@@ -659,6 +650,9 @@ def main(argv=None) -> int:
     if args.report_only:
         write_results(args.out)
         return 0
+    # Every (dataset, seed) run is a fresh process (see run_workers) compiling the same
+    # programs: JAX's persistent cache lets all but the first load them from disk.
+    jax.config.update("jax_compilation_cache_dir", str((args.work / "jax-cache").resolve()))
     overrides = {}
     for text in args.overrides:
         k, v = text.split("=", 1)

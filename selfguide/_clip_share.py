@@ -5,10 +5,8 @@ weights rescaled to `(0, 1]` and `clip_max=1`, the best actions sit exactly at t
 clip, so it can switch guidance off where it matters; this measures how often.
 """
 
-from collections.abc import Callable
 from typing import NamedTuple
 
-import equinox as eqx
 import jax
 import numpy as np
 
@@ -30,11 +28,24 @@ class ClipShares(NamedTuple):
     evaluations: int
 
 
+# The counts of the `clip_shares` call in progress. One module-level callback writes to them,
+# so every call traces the same program: a per-call closure, a static field of the
+# guidance, made each call compile anew (about 6 s for an RL policy on 2 CPU cores).
+_COUNTS: list[dict[str, int]] = []
+
+
+def _record(below, above) -> None:
+    below, above = np.asarray(below), np.asarray(above)
+    counts = _COUNTS[-1]
+    counts["below"] += int(below.sum())
+    counts["above"] += int(above.sum())
+    counts["evaluations"] += below.size
+
+
 class _Counting(AbstractGuidance):
     """The guidance itself, reporting at each evaluation whether `ŵ_0` is clipped."""
 
     inner: SelfWeightedGuidance
-    record: Callable = eqx.field(static=True)
 
     def validate(self, model: JointModel) -> None:
         self.inner.validate(model)
@@ -42,7 +53,7 @@ class _Counting(AbstractGuidance):
     def eps(self, model, schedule, z, t, cond):
         _, w0 = model.eps_and_weights(z, t, cond, schedule)
         w = combine_weights(w0, self.inner.channel_index, self.inner.channel_mix)
-        jax.debug.callback(self.record, w < self.inner.clip_min, w > self.inner.clip_max)
+        jax.debug.callback(_record, w < self.inner.clip_min, w > self.inner.clip_max)
         return self.inner.eps(model, schedule, z, t, cond)
 
 
@@ -70,15 +81,12 @@ def clip_shares(
             f"{type(guidance).__name__}."
         )
     counts = {"below": 0, "above": 0, "evaluations": 0}
-
-    def record(below, above) -> None:
-        below, above = np.asarray(below), np.asarray(above)
-        counts["below"] += int(below.sum())
-        counts["above"] += int(above.sum())
-        counts["evaluations"] += below.size
-
-    sample(model, schedule, num=num, cond=cond, guidance=_Counting(guidance, record),
-           sampler=sampler, key=key)
-    jax.effects_barrier()
+    _COUNTS.append(counts)
+    try:
+        sample(model, schedule, num=num, cond=cond, guidance=_Counting(guidance),
+               sampler=sampler, key=key)
+        jax.effects_barrier()
+    finally:
+        _COUNTS.pop()
     n = counts["evaluations"]
     return ClipShares(counts["below"] / max(n, 1), counts["above"] / max(n, 1), n)

@@ -11,6 +11,7 @@ evaluation in vector environments, and a staged, resumable run (`train_run`).
 
 from ._evaluate import EvalResult as EvalResult
 from ._evaluate import evaluate as evaluate
+from ._evaluate import evaluate_grid as evaluate_grid
 from ._evaluate import evaluate_members as evaluate_members
 from ._evaluate import make_vector_env as make_vector_env
 from ._iql import ActorConfig as ActorConfig

@@ -34,7 +34,7 @@ import numpy as np
 
 from selfguide.checkpoint import atomic_write_text, differences
 
-from ._evaluate import EvalResult, evaluate, evaluate_members, make_env, make_vector_env
+from ._evaluate import EvalResult, evaluate, evaluate_grid, make_env, make_vector_env
 from ._iql import GaussianActor, load_actor, train_actor
 from ._methods import METHODS, MethodName, method_from_name
 from ._policy import Policy, load_policy, train_policy, train_policy_many
@@ -616,26 +616,32 @@ def evaluate_agents(
     seeds: tuple[int, ...],
     methods: tuple[MethodName, ...] = METHODS,
     scales: tuple[float, ...] | None = None,
+    clips: tuple[float | None, ...] | None = None,
     episodes: int | None = None,
     num_candidates: int | None = None,
     idql_candidates: int | None = None,
-    idql_temperature: float | None = None,
-    temperature: float = 0.0,
+    idql_temperature: float | tuple[float, ...] | None = None,
+    temperature: float | tuple[float, ...] = 0.0,
     max_episode_steps: int | None = None,
     record: bool = True,
     progress: bool = False,
 ) -> list[list[EvalResult]]:
     """`evaluate_agent` for several agents of one task (the
     seeds of [`train_runs`][selfguide_rl.train_runs], say): agent `k` on evaluation seed
-    `seeds[k]`, every method's episodes of all agents in one vector environment with one
-    policy call per step ([`evaluate_members`][selfguide_rl.evaluate_members]). Agent `k`'s
-    results are those of `evaluate_agent(agents[k], seeds=(seeds[k],))`.
+    `seeds[k]`, each method's episodes of all agents and settings in one vector environment
+    with one policy call per step ([`evaluate_grid`][selfguide_rl.evaluate_grid]). Agent
+    `k`'s results are those of `evaluate_agent(agents[k], seeds=(seeds[k],))` at each
+    setting.
 
-    `scales`: the SWG/SWG-R scales, shared; `None`: each agent's own preset scale (and
-    each uses its own preset's `clip_max`). `idql_temperature`: IDQL's candidate
-    temperature, shared; `None`: each agent's own preset's. `temperature`: BC's, SWG's and
-    SWG-R's DDPM temperature, shared (as in `evaluate_agent`). The episode settings are the
-    first agent's preset's. **Returns:** per agent, its results in method (then scale) order.
+    A method's settings are the grid of the values it takes: SWG and SWG-R every clip of
+    `clips` (`None`: each agent's own preset's `clip_max`; a `None` inside the tuple: no
+    clip) × every DDPM `temperature` × every scale of `scales` (`None`: each agent's own
+    preset scale); BC every `temperature`; IDQL every `idql_temperature` (`None`: each
+    agent's own preset's); IQL one. Every setting runs on the same episodes (environment
+    seeds and noise). The episode settings are the first agent's preset's.
+
+    **Returns:** per agent, its results in method order, then clip, temperature and scale
+    order (the last varying fastest), each with its `scale`, `clip_max` and `temperature`.
     """
     caller = "evaluate_agents"
     if len(agents) != len(seeds) or not agents:
@@ -644,51 +650,80 @@ def evaluate_agents(
     if len({a.task.dataset_id for a in agents}) != 1:
         raise ValueError(f"{caller}: the agents must share one task, got "
                          f"{sorted({a.task.dataset_id for a in agents})}.")
-    if not temperature >= 0:
+    temps = _as_tuple(temperature)
+    if not temps or not all(t >= 0 for t in temps):
         raise ValueError(f"{caller}: temperature must be >= 0 (0: deterministic given the "
                          f"initial noise, the evaluation default), got {temperature}.")
+    for name, axis in (("scales", scales), ("clips", clips)):
+        if axis is not None and not axis:
+            raise ValueError(f"{caller}: `{name}` is empty; give at least one value, or None "
+                             "for each agent's preset's.")
     preset = agents[0].preset
     episodes = preset.eval_episodes if episodes is None else episodes
     n_cand = preset.num_candidates if num_candidates is None else num_candidates
     n_idql = preset.idql_candidates if idql_candidates is None else idql_candidates
-    t_idql = [a.preset.idql_temperature if idql_temperature is None else idql_temperature
-              for a in agents]
+    idql_temps = (None,) if idql_temperature is None else _as_tuple(idql_temperature)
     num_envs = min(episodes, preset.eval_envs)
-    scale_rows = ([tuple(a.preset.guidance_scale for a in agents)] if scales is None
-                  else [(float(s),) * len(agents) for s in scales])
-    env = make_vector_env(agents[0].task, len(agents) * num_envs,
-                          max_episode_steps=max_episode_steps)
+    env = None
     results: list[list[EvalResult]] = [[] for _ in agents]
     rows: dict[Path, list[dict]] = {}
     try:
         for method in methods:
-            for row in scale_rows if method in ("swg", "swg-r") else [(0.0,) * len(agents)]:
-                acting = [method_from_name(
-                    caller, method, scale=scale,
-                    num_candidates=n_idql if method == "idql" else n_cand,
-                    temperature=t, actor=a.actor, clip_max=a.preset.clip_max,
-                ) for a, scale, t in zip(agents, row, t_idql, strict=True)]
-                together = evaluate_members(
-                    [a.policy for a in agents], agents[0].task, methods=acting,
-                    seeds=[int(s) * 10_000 for s in seeds], temperature=temperature,
-                    episodes=episodes, num_envs=num_envs, env=env, progress=progress)
-                for k, (a, s, scale, r) in enumerate(zip(agents, seeds, row, together,
-                                                         strict=True)):
-                    sampled_at = {"idql": t_idql[k], "iql": ""}.get(method, temperature)
-                    res = dataclasses.replace(r, method=method, scale=float(scale))
+            # (scale, clip, temperature, IDQL's temperature) per agent and setting.
+            if method in ("swg", "swg-r"):
+                grid = [[(a.preset.guidance_scale if s is None else float(s),
+                          a.preset.clip_max if c == "own" else c, t, None)
+                         for c in (("own",) if clips is None else clips) for t in temps
+                         for s in ((None,) if scales is None else scales)] for a in agents]
+            elif method == "idql":  # a candidate temperature None samples at temps[0]
+                grid = [[(0.0, None, temps[0], a.preset.idql_temperature if t is None else t)
+                         for t in idql_temps] for a in agents]
+            elif method == "bc":
+                grid = [[(0.0, None, t, None) for t in temps] for _ in agents]
+            else:  # IQL's actor samples no noise
+                grid = [[(0.0, None, None, None)] for _ in agents]
+            acting = [[method_from_name(
+                caller, method, scale=scale, clip_max=clip, temperature=t_idql,
+                num_candidates=n_idql if method == "idql" else n_cand, actor=a.actor,
+            ) for scale, clip, _, t_idql in row] for a, row in zip(agents, grid, strict=True)]
+            if env is None:
+                env = make_vector_env(agents[0].task, len(agents) * len(grid[0]) * num_envs,
+                                      max_episode_steps=max_episode_steps)
+            elif env.num_envs != len(agents) * len(grid[0]) * num_envs:
+                env.close()
+                env = make_vector_env(agents[0].task, len(agents) * len(grid[0]) * num_envs,
+                                      max_episode_steps=max_episode_steps)
+            together = evaluate_grid(
+                [a.policy for a in agents], agents[0].task, methods=acting,
+                seeds=[int(s) * 10_000 for s in seeds],
+                temperatures=[[t or 0.0 for _, _, t, _ in row] for row in grid],
+                episodes=episodes, num_envs=num_envs, env=env, progress=progress)
+            for k, (a, s, row, got) in enumerate(zip(agents, seeds, grid, together,
+                                                     strict=True)):
+                for (scale, clip, t, t_idql), m, r in zip(row, acting[k], got, strict=True):
+                    sampled_at = t_idql if method == "idql" and t_idql is not None else t
+                    res = dataclasses.replace(
+                        r, method=method, scale=float(scale), temperature=sampled_at,
+                        clip_max=clip if method in ("swg", "swg-r") else None)
                     results[k].append(res)
                     rows.setdefault(a.run_dir, []).extend(
                         {"method": method, "scale": scale,
-                         "num_candidates": getattr(acting[k], "num_candidates", ""),
+                         "num_candidates": getattr(m, "num_candidates", ""),
                          "seed": s, "episode": i, "return": float(ret), "score": float(sc),
-                         "temperature": sampled_at}
+                         "temperature": "" if sampled_at is None else sampled_at}
                         for i, (ret, sc) in enumerate(zip(r.returns, r.scores, strict=True)))
     finally:
-        env.close()
+        if env is not None:
+            env.close()
     if record:
         for run_dir, new in rows.items():
             write_csv(run_dir / EVAL, _EVAL_COLUMNS, read_csv(run_dir / EVAL) + new)
     return results
+
+
+def _as_tuple(value: float | tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(float(v) for v in value) if isinstance(value, tuple | list) else (
+        float(value),)
 
 
 def format_results(results: list[EvalResult]) -> str:

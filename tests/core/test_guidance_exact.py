@@ -482,8 +482,10 @@ def test_clip_shares_count_every_guided_evaluation():
         return sg.clip_shares(model, SCHEDULE, guidance, num=32, sampler=sampler, key=jr.key(0))
 
     assert shares(1e-4, None) == (0.0, 0.0, 320)
-    assert shares(1e6, None) == (1.0, 0.0, 320)
-    assert shares(1e-4, 1e-3) == (0.0, 1.0, 320)
+    with traces("_sample_rows") as seen:  # new clips and scales: the same program
+        assert shares(1e6, None) == (1.0, 0.0, 320)
+        assert shares(1e-4, 1e-3) == (0.0, 1.0, 320)
+    assert seen == []
     partial = shares(1e-4, 1.5)
     assert 0.0 < partial.above < 1.0 and partial.below == 0.0
     # The draws are sample's own: the counting changes nothing.

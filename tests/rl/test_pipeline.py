@@ -4,6 +4,7 @@ equals an uninterrupted run; the CLI's errors."""
 import json
 
 import jax
+import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
@@ -11,9 +12,10 @@ import pytest
 import selfguide
 import selfguide_rl as sgrl
 from selfguide import _train as core_train
-from selfguide.training import _loop
+from selfguide.training import _loop, stack
 from selfguide_rl import _values
 from selfguide_rl._cli import main
+from selfguide_rl._evaluate import _act_grid, make_vector_env
 
 TINY = {
     "values.hidden": (32, 32), "values.steps": 200, "values.steps_per_chunk": 100,
@@ -166,6 +168,64 @@ def test_swg_samples_at_the_temperature_asked_and_records_it(reference_run, tmp_
         ("bc", "1.0"), ("swg", "1.0"), ("idql", "0.5")}
     with pytest.raises(ValueError, match="temperature must be >= 0"):
         sgrl.evaluate_agent(agent, temperature=-0.5, **kw)
+
+
+def test_a_grid_of_settings_runs_each_settings_own_episodes(reference_run):
+    """`evaluate_grid`: member k's setting s runs the episodes of `evaluate` with that
+    method, temperature and seed (its settings share its weights in one call, so equal up
+    to float32 rounding of the larger products); `evaluate_agents` orders and labels a
+    method's grid clip, temperature, scale."""
+    import dataclasses
+
+    agent = reference_run
+    other = dataclasses.replace(agent.policy, model=_perturbed(agent.policy.model, jr.key(9)))
+    policies, seeds = [agent.policy, other], [0, 30_000]
+    methods = [[sgrl.SWG(1.0), sgrl.SWG(10.0, clip_max=1.0), sgrl.SWG(3.0)],
+               [sgrl.SWG(3.0, clip_max=None), sgrl.SWG(3.0), sgrl.SWG(30.0)]]
+    temps = [[0.0, 0.0, 1.0], [0.5, 0.0, 0.0]]
+    short = dict(task=agent.task, max_episode_steps=30)  # rounding grows along episodes
+    grid = sgrl.evaluate_grid(policies, agent.task, methods=methods, seeds=seeds,
+                              temperatures=temps, episodes=3, num_envs=2,
+                              env=make_vector_env(num_envs=12, **short))
+    # One step's actions: float32 rounding apart; short episodes' returns: nearly so.
+    obs = jnp.asarray(np.random.default_rng(0).normal(size=(2, 3, 2, agent.policy.obs_dim)),
+                      jnp.float32)
+    keys = jnp.stack([jr.key(s) for s in seeds])
+    acts = _act_grid(stack(policies), obs, stack([stack(m) for m in methods]),
+                     jnp.asarray(temps, jnp.float32), keys, jnp.uint32(0), jnp.uint32(0))
+    for k, (p, ms, ts, s, got) in enumerate(zip(policies, methods, temps, seeds, grid,
+                                                strict=True)):
+        for j, (m, t, r) in enumerate(zip(ms, ts, got, strict=True)):
+            key = jr.fold_in(jr.fold_in(jr.key(s), 0), 0)
+            one = sgrl.act(p, obs[k, j], method=m, temperature=t, key=key)
+            np.testing.assert_allclose(acts[k, j], one, atol=2e-5)
+            alone = sgrl.evaluate(p, agent.task, method=m, temperature=t, seed=s, episodes=3,
+                                  num_envs=2, env=make_vector_env(num_envs=2, **short))
+            np.testing.assert_allclose(r.returns, alone.returns, rtol=1e-4)
+            assert r.scale == alone.scale
+    assert len({tuple(r.returns) for row in grid for r in row}) > 3  # settings matter
+    with pytest.raises(ValueError, match="one temperature per member and setting"):
+        sgrl.evaluate_grid(policies, agent.task, methods=methods, seeds=seeds,
+                           temperatures=[[0.0], [0.0]])
+    with pytest.raises(ValueError, match="one method and one seed per policy"):
+        sgrl.evaluate_grid(policies, agent.task, methods=[methods[0], methods[1][:2]],
+                           seeds=seeds)
+
+    kw = dict(methods=("swg",), episodes=2, max_episode_steps=30, record=False, seeds=(1,))
+    (swept,) = sgrl.evaluate_agents([agent], scales=(2.0, 10.0), clips=(1.0, None),
+                                    temperature=(0.0, 1.0), **kw)
+    labels = [(r.clip_max, r.temperature, r.scale) for r in swept]
+    assert labels == [(c, t, s) for c in (1.0, None) for t in (0.0, 1.0) for s in (2.0, 10.0)]
+    for r in swept[5:7]:  # no clip: (ρ 10, temperature 0), (ρ 2, 1), as evaluated alone
+        alone_agent = dataclasses.replace(agent, preset=agent.preset.replace(clip_max=None))
+        (alone,) = sgrl.evaluate_agent(alone_agent, scales=(r.scale,),
+                                       temperature=r.temperature, **kw)
+        np.testing.assert_allclose(r.returns, alone.returns, rtol=1e-4)
+    (idql,) = sgrl.evaluate_agents([agent], methods=("idql",), idql_temperature=(0.0, 1.0),
+                                   **{k: v for k, v in kw.items() if k != "methods"})
+    assert [r.temperature for r in idql] == [0.0, 1.0]
+    with pytest.raises(ValueError, match="`clips` is empty"):
+        sgrl.evaluate_agents([agent], clips=(), **kw)
 
 
 def _interrupt(monkeypatch, step_type, at_call):
