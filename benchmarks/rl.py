@@ -40,7 +40,7 @@ with a stratified bootstrap 95% interval.
     nice -n 19 python benchmarks/rl.py --jobs 2          # PointMaze, 5 seeds, 2 processes
     nice -n 19 python benchmarks/rl.py --quick --jobs 2  # UMaze dense, 2 seeds: ~10 min
     nice -n 19 python benchmarks/rl.py --suite locomotion --jobs 2          # 9 datasets
-    nice -n 19 python benchmarks/rl.py --suite locomotion --quick --jobs 2  # Hopper m-r, 3 seeds
+    nice -n 19 python benchmarks/rl.py --suite locomotion --quick --jobs 1  # Hopper m-r, 3 seeds
     python benchmarks/rl.py --suite locomotion --full --jobs 16  # the paper's budget (GPU)
 
 Every (dataset, seed) run writes its own part file as it finishes (all five methods share
