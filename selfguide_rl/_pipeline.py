@@ -669,30 +669,16 @@ def evaluate_agents(
     rows: dict[Path, list[dict]] = {}
     try:
         for method in methods:
-            # (scale, clip, temperature, IDQL's temperature) per agent and setting.
-            if method in ("swg", "swg-r"):
-                grid = [[(a.preset.guidance_scale if s is None else float(s),
-                          a.preset.clip_max if c == "own" else c, t, None)
-                         for c in (("own",) if clips is None else clips) for t in temps
-                         for s in ((None,) if scales is None else scales)] for a in agents]
-            elif method == "idql":  # a candidate temperature None samples at temps[0]
-                grid = [[(0.0, None, temps[0], a.preset.idql_temperature if t is None else t)
-                         for t in idql_temps] for a in agents]
-            elif method == "bc":
-                grid = [[(0.0, None, t, None) for t in temps] for _ in agents]
-            else:  # IQL's actor samples no noise
-                grid = [[(0.0, None, None, None)] for _ in agents]
+            grid = [_settings(method, a, scales, clips, temps, idql_temps) for a in agents]
             acting = [[method_from_name(
                 caller, method, scale=scale, clip_max=clip, temperature=t_idql,
                 num_candidates=n_idql if method == "idql" else n_cand, actor=a.actor,
             ) for scale, clip, _, t_idql in row] for a, row in zip(agents, grid, strict=True)]
-            if env is None:
-                env = make_vector_env(agents[0].task, len(agents) * len(grid[0]) * num_envs,
-                                      max_episode_steps=max_episode_steps)
-            elif env.num_envs != len(agents) * len(grid[0]) * num_envs:
-                env.close()
-                env = make_vector_env(agents[0].task, len(agents) * len(grid[0]) * num_envs,
-                                      max_episode_steps=max_episode_steps)
+            size = len(agents) * len(grid[0]) * num_envs
+            if env is None or env.num_envs != size:
+                if env is not None:
+                    env.close()
+                env = make_vector_env(agents[0].task, size, max_episode_steps=max_episode_steps)
             together = evaluate_grid(
                 [a.policy for a in agents], agents[0].task, methods=acting,
                 seeds=[int(s) * 10_000 for s in seeds],
@@ -702,10 +688,9 @@ def evaluate_agents(
                                                      strict=True)):
                 for (scale, clip, t, t_idql), m, r in zip(row, acting[k], got, strict=True):
                     sampled_at = t_idql if method == "idql" and t_idql is not None else t
-                    res = dataclasses.replace(
+                    results[k].append(dataclasses.replace(
                         r, method=method, scale=float(scale), temperature=sampled_at,
-                        clip_max=clip if method in ("swg", "swg-r") else None)
-                    results[k].append(res)
+                        clip_max=clip))
                     rows.setdefault(a.run_dir, []).extend(
                         {"method": method, "scale": scale,
                          "num_candidates": getattr(m, "num_candidates", ""),
@@ -719,6 +704,22 @@ def evaluate_agents(
         for run_dir, new in rows.items():
             write_csv(run_dir / EVAL, _EVAL_COLUMNS, read_csv(run_dir / EVAL) + new)
     return results
+
+
+def _settings(method: MethodName, agent: Agent, scales, clips, temps, idql_temps) -> list[tuple]:
+    """`(scale, clip, DDPM temperature, IDQL's temperature)` of each setting `method` takes
+    for `agent`, in `evaluate_agents`' order (`None`: a value the method does not take)."""
+    p = agent.preset
+    if method in ("swg", "swg-r"):
+        return [(p.guidance_scale if s is None else float(s), c, t, None)
+                for c in ((p.clip_max,) if clips is None else clips) for t in temps
+                for s in ((None,) if scales is None else scales)]
+    if method == "idql":  # a candidate temperature None samples at the DDPM one
+        return [(0.0, None, temps[0], p.idql_temperature if t is None else t)
+                for t in idql_temps]
+    if method == "bc":
+        return [(0.0, None, t, None) for t in temps]
+    return [(0.0, None, None, None)]  # IQL's actor samples no noise
 
 
 def _as_tuple(value: float | tuple[float, ...]) -> tuple[float, ...]:
