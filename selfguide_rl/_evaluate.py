@@ -165,10 +165,6 @@ def evaluate_members(
 
     **Returns:** one `EvalResult` per member.
     """
-    if len(methods) != len(policies):
-        raise ValueError(f"evaluate_members: need one method and one seed per policy, at "
-                         f"least one policy; got {len(policies)} policies, {len(methods)} "
-                         f"methods, {len(seeds)} seeds.")
     grid = _evaluate_grid("evaluate_members", policies, task, [[m] for m in methods], seeds,
                           [[temperature] for _ in methods], episodes, num_envs, env, progress)
     return [row[0] for row in grid]
@@ -193,7 +189,7 @@ def evaluate_grid(
     with one policy call per step; a member's settings share its weights in that call, so
     a sweep over guidance scales, clips or temperatures costs one batched sampler call per
     step instead of one per setting (on 2 CPU cores, a Hopper policy's twelve-setting SWG
-    sweep took 0.63× the time of one setting at a time, `benchmarks/eval_sweep.py`).
+    sweep took 0.61× the time of one setting at a time, `benchmarks/eval_sweep.py`).
 
     Every member has the same number `S` of settings, all of one kind (one method class,
     one `num_candidates`); actions equal the single calls' up to float32 rounding of the
@@ -238,15 +234,15 @@ def _evaluate_grid(caller, policies, task, methods, seeds, temperatures, episode
     _check_episodes(caller, episodes)
     num_envs = episodes if num_envs is None else num_envs
     policy = stack(list(policies))
-    method = stack([stack(r) for r in rows])
-    method_1 = stack([r[0] for r in rows])
+    # Stacked over members, and over settings too where there are several.
+    method = stack([r[0] for r in rows]) if n_set == 1 else stack([stack(r) for r in rows])
     keys = jnp.stack([jr.key(int(s)) for s in seeds])
     temp = jnp.asarray(temps)
 
     def actions(obs, round_, t):
         obs = jnp.asarray(obs, jnp.float32)
         if n_set == 1:  # members only: the program of `evaluate_members`, bit for bit
-            a = _act_members(policy, obs.reshape(k, num_envs, -1), method_1, temp[:, 0], keys,
+            a = _act_members(policy, obs.reshape(k, num_envs, -1), method, temp[:, 0], keys,
                              jnp.uint32(round_), jnp.uint32(t))
         else:
             a = _act_grid(policy, obs.reshape(k, n_set, num_envs, -1), method, temp, keys,
