@@ -74,7 +74,8 @@ def main(argv=None) -> int:
                          "--quick` (or pass --runs).")
     agents = [sgrl.load_run(args.runs / f"seed{s}") for s in seeds]
     val_seeds = tuple(VALIDATION_SEED_OFFSET + s for s in seeds)
-    grid(agents, val_seeds, 1), per_setting(agents, val_seeds, 1)  # compile both
+    for sweep in (grid, per_setting):  # compile both at the timed shapes
+        sweep(agents, val_seeds, args.episodes)
     times = {"per setting": [], "grid": []}
     found = {}  # path: (per-seed means, environment steps), the same every round
     for _ in range(args.rounds):
