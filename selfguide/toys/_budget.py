@@ -6,7 +6,8 @@ import json
 
 from selfguide.checks import as_weight_output, check_time_power
 
-_TAGGED_WHEN_CHANGED = {"time_power": 1.0, "beta_features": 0, "weight_gain": 1.0}
+_TAGGED_WHEN_CHANGED = {"time_power": 1.0, "beta_features": 0, "weight_gain": 1.0,
+                        "beta_channels": ()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,11 @@ class Budget:
         guidance is again unchanged, while a larger channel stands out of the noise earlier.
     - `beta_features`: the conditioning vector is `β / β_max` and, for `n > 0`, `n` pairs
         `sin(2^k π β / β_max)`, `cos(2^k π β / β_max)`, `k = 0 … n − 1` (0: the scalar alone).
+    - `beta_channels`: `()` (the default) trains one weight channel conditioned on `β`, so the
+        model guides at any `β` in `[0, β_max]`. A tuple of `β`s instead trains one weight
+        channel per listed `β` (`z = [x, w_β1 / c(β1), …]`) and no conditioning: every
+        training draw then teaches every channel, but the model guides only at those `β`s
+        (and samples `q` unguided at any `β`).
     - `weight_output`: `"denoised"` (the weight output predicts `ŵ0`; see
         [`train`][selfguide.train]), `"log"` (it predicts `log ŵ0`;
         [`LogWeights`][selfguide.LogWeights]) or `"eps"` (it predicts noise, the reference).
@@ -82,8 +88,10 @@ class Budget:
     time_power: float = 1.0
     beta_features: int = 0
     weight_gain: float = 1.0
+    beta_channels: tuple[float, ...] = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "beta_channels", tuple(float(b) for b in self.beta_channels))
         if self.schedule not in ("cosine", "vp"):
             raise ValueError(f"Budget: schedule must be 'cosine' or 'vp', got {self.schedule!r}.")
         for name in (
@@ -131,6 +139,17 @@ class Budget:
             )
         if not self.weight_gain > 0:
             raise ValueError(f"Budget: weight_gain must be > 0, got {self.weight_gain}.")
+        if any(not 0 < b <= self.beta_max for b in self.beta_channels) or len(
+            set(self.beta_channels)) != len(self.beta_channels):
+            raise ValueError(
+                f"Budget: beta_channels must be distinct βs in (0, beta_max = {self.beta_max}], "
+                f"got {self.beta_channels}."
+            )
+        if self.beta_channels and self.clip_weight:
+            raise ValueError(
+                "Budget: clip_weight clips every weight channel to one range, while each of "
+                "beta_channels has its own scale c(β); set clip_weight=false with them."
+            )
         check_time_power("Budget", None, self.time_power)  # a budget's schedule is continuous
         if self.beta_max < 20:
             raise ValueError(f"Budget: beta_max must be >= 20, got {self.beta_max}.")

@@ -7,6 +7,7 @@ the command line, tables and files call it, `label` how the tables and figures s
 
 import abc
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import diffrax as dfx
@@ -21,7 +22,7 @@ from selfguide import (
     SelfWeightedGuidance,
 )
 
-from ._cep import CEPGuidance, EnergyNetwork
+from ._cep import CEPGuidance
 
 if TYPE_CHECKING:
     from ._run import Budget
@@ -39,18 +40,24 @@ class ToyMethod(abc.ABC):
 
     @abc.abstractmethod
     def setup(
-        self, budget: "Budget", scale: float, energy_net: EnergyNetwork | None
+        self,
+        budget: "Budget",
+        scale: float,
+        energy_net: Callable | None,
+        channel: int = 0,
     ) -> tuple[AbstractGuidance, AbstractSampler]:
-        """The guidance and the sampler, for a weight channel divided by `scale` = `c(β)`."""
+        """The guidance and the sampler, for the weight channel `channel` divided by
+        `scale` = `c(β)`; `energy_net` is CEP's energy network."""
 
 
 def _ddpm(budget: "Budget") -> DDPMSampler:
     return DDPMSampler(num_steps=budget.sample_steps)
 
 
-def _swg(budget: "Budget", scale: float) -> SelfWeightedGuidance:
+def _swg(budget: "Budget", scale: float, channel: int) -> SelfWeightedGuidance:
     clip_max = None if budget.clip_max is None else budget.clip_max / scale
-    return SelfWeightedGuidance(1.0, clip_min=budget.clip_min / scale, clip_max=clip_max)
+    return SelfWeightedGuidance(1.0, channel, clip_min=budget.clip_min / scale,
+                                clip_max=clip_max)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Unguided(ToyMethod):
     name: ClassVar[str] = "unguided"
     label: ClassVar[str] = "unguided (q)"
 
-    def setup(self, budget, scale, energy_net):
+    def setup(self, budget, scale, energy_net, channel=0):
         return NoGuidance(), _ddpm(budget)
 
 
@@ -72,8 +79,8 @@ class Resample(ToyMethod):
     name: ClassVar[str] = "resample"
     label: ClassVar[str] = "resampling"
 
-    def setup(self, budget, scale, energy_net):
-        return Resampling(budget.resample_n), _ddpm(budget)
+    def setup(self, budget, scale, energy_net, channel=0):
+        return Resampling(budget.resample_n, channel=channel), _ddpm(budget)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,9 +91,10 @@ class SWGDDPM(ToyMethod):
     name: ClassVar[str] = "swg-ddpm"
     label: ClassVar[str] = "SWG DDPM"
 
-    def setup(self, budget, scale, energy_net):
+    def setup(self, budget, scale, energy_net, channel=0):
         clip = (1e-4 / scale, 1.0 / scale) if budget.clip_weight else None
-        return _swg(budget, scale), DDPMSampler(num_steps=budget.sample_steps, clip_weight=clip)
+        sampler = DDPMSampler(num_steps=budget.sample_steps, clip_weight=clip)
+        return _swg(budget, scale, channel), sampler
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +104,9 @@ class SWGODE(ToyMethod):
     name: ClassVar[str] = "swg-ode"
     label: ClassVar[str] = "SWG ODE"
 
-    def setup(self, budget, scale, energy_net):
+    def setup(self, budget, scale, energy_net, channel=0):
         sampler = ODESampler(dfx.Heun(), dfx.ConstantStepSize(), num_steps=budget.ode_steps)
-        return _swg(budget, scale), sampler
+        return _swg(budget, scale, channel), sampler
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +117,7 @@ class CEP(ToyMethod):
     label: ClassVar[str] = "CEP (2 nets)"
     needs_energy: ClassVar[bool] = True
 
-    def setup(self, budget, scale, energy_net):
+    def setup(self, budget, scale, energy_net, channel=0):
         if energy_net is None:
             raise ValueError("draw: method 'cep' needs energy_net=<a trained EnergyNetwork>.")
         return CEPGuidance(energy_net), _ddpm(budget)

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import equinox as eqx
 import jax.random as jr
 import numpy as np
 
@@ -71,6 +72,7 @@ SWG_FIELDS = (
     "time_power",
     "beta_features",
     "weight_gain",
+    "beta_channels",
 )
 CEP_FIELDS = (
     "cep_steps",
@@ -98,6 +100,36 @@ def beta_cond(beta, budget: Budget) -> np.ndarray:
     u = np.asarray(beta, dtype=np.float64)[..., None] / budget.beta_max
     angles = np.pi * u * 2.0 ** np.arange(budget.beta_features)
     return np.concatenate([u, np.sin(angles), np.cos(angles)], axis=-1).astype(np.float32)
+
+
+def model_cond(beta: float, budget: Budget) -> np.ndarray | None:
+    """The SWG model's conditioning at `β`: `beta_cond`, or none for a model with one weight
+    channel per `budget.beta_channels`."""
+    return None if budget.beta_channels else beta_cond(beta, budget)
+
+
+def guided_channel(beta: float, budget: Budget, *, call: str = "draw") -> int:
+    """The weight channel that guides at `β`: 0, or the index of `β` in
+    `budget.beta_channels` (a `ValueError` for a `β` with no channel)."""
+    if not budget.beta_channels or beta == 0:
+        return 0
+    if beta not in budget.beta_channels:
+        raise ValueError(
+            f"{call}: beta={beta:g} has no weight channel in this model (beta_channels="
+            f"{budget.beta_channels}); ask for one of those βs or 0, or train with "
+            "beta_channels=() to guide at any β."
+        )
+    return budget.beta_channels.index(beta)
+
+
+class FixedCond(eqx.Module):
+    """An energy network called with its own conditioning vector, whatever the sampler's."""
+
+    energy: EnergyNetwork
+    cond: np.ndarray
+
+    def __call__(self, x, t, cond=None):
+        return self.energy(x, t, self.cond)
 
 
 def training_data(dataset: str, budget: Budget, seed: int):
@@ -157,7 +189,9 @@ def train_swg(
 ) -> tuple[JointModel, Cost]:
     """Train (or load from `cache_dir`) the β-conditioned SWG model of one toy.
 
-    Data: `z = [x, w]` with `w = exp(β (e − 1)) ∈ (0, 1]` and `cond = β / β_max`.
+    Data: `z = [x, w]` with `w = exp(β (e − 1)) ∈ (0, 1]` and `cond = β / β_max`, or with
+    `budget.beta_channels`, `z = [x, w_β1, …]` and no conditioning (each channel divided by
+    its `c(β)`).
     """
     get_toy(dataset, call="train_swg")
     stem = f"swg-{dataset}-{budget.training_tag(*SWG_FIELDS)}-s{seed}"
@@ -170,20 +204,26 @@ def train_swg(
                 pass
         ckpt.unlink(missing_ok=True)
     x, e, beta = training_data(dataset, budget, seed)
-    w = np.exp(beta * (e - 1.0)) / weight_scale(dataset, beta, budget, seed)
-    cond = beta_cond(beta, budget)
-    net = MLPDenoiser(2, 1, cond_dim=cond.shape[1], width=budget.width, depth=budget.depth,
+    if budget.beta_channels:
+        channels = np.asarray(budget.beta_channels)
+        w = np.exp(channels * (e[:, None] - 1.0)) / weight_scale(dataset, channels, budget, seed)
+        cond = None
+    else:
+        w = (np.exp(beta * (e - 1.0)) / weight_scale(dataset, beta, budget, seed))[:, None]
+        cond = beta_cond(beta, budget)
+    net = MLPDenoiser(2, w.shape[1], cond_dim=0 if cond is None else cond.shape[1],
+                      width=budget.width, depth=budget.depth,
                       input_features=budget.input_features,
                       input_feature_scale=budget.input_feature_scale, key=jr.key(seed))
     start = time.perf_counter()
     result = train(
         net,
-        augment(x, w[:, None]),
+        augment(x, w),
         schedule=make_schedule(budget),
         steps=budget.steps,
         batch_size=budget.batch_size,
         cond=cond,
-        loss_weights=[1.0, 1.0, budget.weight_loss],
+        loss_weights=[1.0, 1.0] + [budget.weight_loss] * w.shape[1],
         optimizer=default_optimizer(budget.steps, budget.learning_rate),
         ema_decay=budget.ema_decay,
         key=jr.key(seed + 1),
@@ -256,13 +296,16 @@ def draw(
     method = toy_method("draw", method)
     num = budget.num_samples if num is None else check_count("draw", "num", num)
     schedule = make_schedule(budget)
+    channel = guided_channel(beta, budget)
     scale = float(weight_scale(dataset, beta, budget))
-    guidance, sampler = method.setup(budget, scale, energy_net)
+    if energy_net is not None and budget.beta_channels:  # the SWG model takes no β
+        energy_net = FixedCond(energy_net, beta_cond(beta, budget))
+    guidance, sampler = method.setup(budget, scale, energy_net, channel)
     out = sample(
         model,
         schedule,
         num=num,
-        cond=beta_cond(beta, budget),
+        cond=model_cond(beta, budget),
         guidance=guidance,
         sampler=sampler,
         key=jr.key(seed),
@@ -294,6 +337,7 @@ def check_request(
         if beta < 0:
             raise ValueError(f"{call}: beta must be >= 0, got {beta}.")
         check_beta(beta, (0.0, budget.beta_max))
+        guided_channel(beta, budget, call=call)
 
 
 @dataclasses.dataclass

@@ -63,6 +63,17 @@ def test_table_counts_cells_per_draw_and_takes_the_median_worst_ratio(ablations,
     assert per_toy[1:3] == ["2.0 / 2.0 / 1.2", "1.0 / 1.0 / 3.0"]
     assert per_toy[3:] == ["–"] * (len(toys.DATASETS) - 2)
 
+    # The last two columns floor each ratio at 0.5: a negative MMD² (ratio −2) counts 0.5,
+    # not 1e-6. Here every ratio is already ≥ 0.5, so they agree with the plain means.
+    assert summary[8] == summary[6] and float(summary[9]) == float(summary[7])
+    noisy = {"unguided β 0": {"mmd": {"value": -2.0, "floor": 1.0, "ratio": -2.0},
+                              "sliced_w2": {"value": 2.0, "floor": 1.0, "ratio": 2.0}},
+             "swg β 3": _cell(1.0), "swg β 10": _cell(1.0)}
+    _part(out, "beta-channels3", a, [noisy], {"beta_channels": "[3, 10, 20]"})
+    (summary, _), = [_row(ablations.write_table(out), "beta-channels3")]
+    assert float(summary[6]) == pytest.approx(math.sqrt(1e-6 * 2.0), abs=0.005)
+    assert float(summary[8]) == pytest.approx(1.0)  # √(0.5 · 2)
+
     (summary, per_toy), = [_row(text, "time-power2")]
     assert summary[1] == "time_power=2" and summary[4:7] == ["1/1", "1/2", "0.71"]
     assert per_toy[1] == "1.0 / 2.5 / 1.0"

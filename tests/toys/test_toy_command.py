@@ -126,6 +126,57 @@ def test_beta_features_and_weight_gain_reach_the_model_inputs_and_the_cache_key(
     assert default.training_tag(*SWG_FIELDS) == default.training_tag(*without)
 
 
+def test_beta_channels_train_one_weight_channel_per_beta_and_guide_by_its_own(
+    tmp_path, monkeypatch
+):
+    import numpy as np
+
+    import selfguide.toys._run as run
+
+    budget = Budget(steps=20, num_train=2000, width=32, depth=2, input_features=0,
+                    num_samples=64, sample_steps=10, beta_channels=(10.0, 3.0))
+    assert budget.training_tag(*run.SWG_FIELDS) != Budget().training_tag(*run.SWG_FIELDS)
+    assert [run.guided_channel(b, budget) for b in (0.0, 3.0, 10.0)] == [0, 1, 0]
+    seen = {}
+
+    def recording_train(net, data, **kwargs):
+        seen.update(data=data, cond=kwargs["cond"], loss_weights=kwargs["loss_weights"])
+        return train(net, data, **kwargs)
+
+    train = run.train
+    monkeypatch.setattr(run, "train", recording_train)
+    model, _ = run.train_swg("moons", budget, cache_dir=tmp_path, progress=False)
+    assert (model.weight_dim, model.network.cond_dim) == (2, 0)
+    # The channels are w_β / c(β) in the listed order, every draw in each, no β input.
+    _, e, _ = run.training_data("moons", budget, 0)
+    expected = np.exp(np.array([10.0, 3.0]) * (e[:, None] - 1.0))
+    expected /= run.weight_scale("moons", np.array([10.0, 3.0]), budget)
+    np.testing.assert_allclose(np.asarray(seen["data"].w), expected, rtol=1e-5)
+    assert seen["cond"] is None and list(seen["loss_weights"]) == [1.0] * 4
+    same = dict(seed=4, num=64)
+    unguided = [run.draw("unguided", "moons", model, b, budget, **same) for b in (0.0, 3.0, 10.0)]
+    np.testing.assert_array_equal(unguided[0], unguided[2])  # no β input: q at every β
+    at3, at10 = (run.draw("swg-ddpm", "moons", model, b, budget, **same) for b in (3.0, 10.0))
+    assert np.isfinite(at3).all() and not np.array_equal(at3, at10)  # each its own channel
+    with pytest.raises(ValueError, match=r"beta=5 has no weight channel in this model "
+                                         r"\(beta_channels=\(10.0, 3.0\)\)"):
+        run.draw("swg-ddpm", "moons", model, 5.0, budget, seed=0)
+    with pytest.raises(SystemExit, match="selfguide toy: beta=5 has no weight channel"):
+        main(_args(tmp_path, "--datasets", "moons", "--betas", "5", "--set",
+                   "beta_channels=[3, 10]"))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [dict(beta_channels=(3.0, 3.0)), dict(beta_channels=(0.0,)), dict(beta_channels=(30.0,)),
+     dict(beta_channels=(3.0,), clip_weight=True)],
+)
+def test_bad_beta_channels(changes):
+    with pytest.raises(ValueError, match="Budget: (beta_channels must be distinct βs in "
+                                         r"\(0, beta_max = 24.0\]|clip_weight clips every)"):
+        Budget(**changes)
+
+
 @pytest.mark.parametrize(
     ("pair", "message"),
     [
