@@ -44,17 +44,20 @@ class ToyMethod(abc.ABC):
         budget: "Budget",
         scale: float,
         energy_net: Callable | None,
-        channel: int = 0,
+        channel: int | None = 0,
     ) -> tuple[AbstractGuidance, AbstractSampler]:
         """The guidance and the sampler, for the weight channel `channel` divided by
-        `scale` = `c(β)`; `energy_net` is CEP's energy network."""
+        `scale` = `c(β)` (`None`: the weight is 1 at this `β`, so a method that reads the
+        weight channels does not guide); `energy_net` is CEP's energy network."""
 
 
 def _ddpm(budget: "Budget") -> DDPMSampler:
     return DDPMSampler(num_steps=budget.sample_steps)
 
 
-def _swg(budget: "Budget", scale: float, channel: int) -> SelfWeightedGuidance:
+def _swg(budget: "Budget", scale: float, channel: int | None) -> AbstractGuidance:
+    if channel is None:
+        return NoGuidance()
     clip_max = None if budget.clip_max is None else budget.clip_max / scale
     return SelfWeightedGuidance(1.0, channel, clip_min=budget.clip_min / scale,
                                 clip_max=clip_max)
@@ -80,6 +83,8 @@ class Resample(ToyMethod):
     label: ClassVar[str] = "resampling"
 
     def setup(self, budget, scale, energy_net, channel=0):
+        if channel is None:
+            return NoGuidance(), _ddpm(budget)
         return Resampling(budget.resample_n, channel=channel), _ddpm(budget)
 
 

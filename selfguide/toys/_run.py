@@ -108,11 +108,14 @@ def model_cond(beta: float, budget: Budget) -> np.ndarray | None:
     return None if budget.beta_channels else beta_cond(beta, budget)
 
 
-def guided_channel(beta: float, budget: Budget, *, call: str = "draw") -> int:
+def guided_channel(beta: float, budget: Budget, *, call: str = "draw") -> int | None:
     """The weight channel that guides at `β`: 0, or the index of `β` in
-    `budget.beta_channels` (a `ValueError` for a `β` with no channel)."""
-    if not budget.beta_channels or beta == 0:
+    `budget.beta_channels`; `None` at `β = 0` in such a model (`w ≡ 1`: nothing guides).
+    A `ValueError` for any other `β` without a channel."""
+    if not budget.beta_channels:
         return 0
+    if beta == 0:
+        return None
     if beta not in budget.beta_channels:
         raise ValueError(
             f"{call}: beta={beta:g} has no weight channel in this model (beta_channels="

@@ -136,7 +136,7 @@ def test_beta_channels_train_one_weight_channel_per_beta_and_guide_by_its_own(
     budget = Budget(steps=20, num_train=2000, width=32, depth=2, input_features=0,
                     num_samples=64, sample_steps=10, beta_channels=(10.0, 3.0))
     assert budget.training_tag(*run.SWG_FIELDS) != Budget().training_tag(*run.SWG_FIELDS)
-    assert [run.guided_channel(b, budget) for b in (0.0, 3.0, 10.0)] == [0, 1, 0]
+    assert [run.guided_channel(b, budget) for b in (0.0, 3.0, 10.0)] == [None, 1, 0]
     seen = {}
 
     def recording_train(net, data, **kwargs):
@@ -156,6 +156,13 @@ def test_beta_channels_train_one_weight_channel_per_beta_and_guide_by_its_own(
     same = dict(seed=4, num=64)
     unguided = [run.draw("unguided", "moons", model, b, budget, **same) for b in (0.0, 3.0, 10.0)]
     np.testing.assert_array_equal(unguided[0], unguided[2])  # no β input: q at every β
+    for method in ("swg-ddpm", "resample"):  # at β = 0, w ≡ 1: no channel guides
+        np.testing.assert_array_equal(run.draw(method, "moons", model, 0.0, budget, **same),
+                                      unguided[0])
+    energy, _ = run.train_energy("moons", dataclasses.replace(budget, cep_steps=3, cep_width=16,
+                                                              cep_depth=1), progress=False)
+    cep = run.draw("cep", "moons", model, 10.0, budget, energy_net=energy, **same)
+    assert np.isfinite(cep).all() and not np.array_equal(cep, unguided[0])
     at3, at10 = (run.draw("swg-ddpm", "moons", model, b, budget, **same) for b in (3.0, 10.0))
     assert np.isfinite(at3).all() and not np.array_equal(at3, at10)  # each its own channel
     with pytest.raises(ValueError, match=r"beta=5 has no weight channel in this model "
