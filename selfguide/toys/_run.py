@@ -102,9 +102,9 @@ def beta_cond(beta, budget: Budget) -> np.ndarray:
     return np.concatenate([u, np.sin(angles), np.cos(angles)], axis=-1).astype(np.float32)
 
 
-def model_cond(beta: float, budget: Budget) -> np.ndarray | None:
-    """The SWG model's conditioning at `β`: `beta_cond`, or none for a model with one weight
-    channel per `budget.beta_channels`."""
+def model_cond(beta: float | np.ndarray, budget: Budget) -> np.ndarray | None:
+    """The SWG model's conditioning at `β` (a number, or an array of them): `beta_cond`, or
+    none for a model with one weight channel per `budget.beta_channels`."""
     return None if budget.beta_channels else beta_cond(beta, budget)
 
 
@@ -207,13 +207,10 @@ def train_swg(
                 pass
         ckpt.unlink(missing_ok=True)
     x, e, beta = training_data(dataset, budget, seed)
-    if budget.beta_channels:
-        channels = np.asarray(budget.beta_channels)
-        w = np.exp(channels * (e[:, None] - 1.0)) / weight_scale(dataset, channels, budget, seed)
-        cond = None
-    else:
-        w = (np.exp(beta * (e - 1.0)) / weight_scale(dataset, beta, budget, seed))[:, None]
-        cond = beta_cond(beta, budget)
+    # One column per channel: the listed βs, or each draw's own β.
+    betas = np.asarray(budget.beta_channels) if budget.beta_channels else beta[:, None]
+    w = np.exp(betas * (e[:, None] - 1.0)) / weight_scale(dataset, betas, budget, seed)
+    cond = model_cond(beta, budget)
     net = MLPDenoiser(2, w.shape[1], cond_dim=0 if cond is None else cond.shape[1],
                       width=budget.width, depth=budget.depth,
                       input_features=budget.input_features,
